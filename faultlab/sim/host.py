@@ -8,9 +8,12 @@ messages and timers that come due are queued and handled, in order, on resume
 from __future__ import annotations
 
 import random
+from functools import partial
 
 from ..errors import ProtocolError
+from .trace import Record as _Record
 
+_new_record = tuple.__new__
 UP, CRASHED, PAUSED = "up", "crashed", "paused"
 
 
@@ -31,7 +34,8 @@ class Context:
     @property
     def now(self):
         """This node's local clock in ms (runs fast or slow under clock drift)."""
-        return self._host.local_time()
+        h = self._host
+        return self._world.env.now if h.clock_rate == 1.0 and not h.drifted else h.local_time()
 
     @property
     def nodes(self):
@@ -42,7 +46,8 @@ class Context:
         return h.incarnation == self.incarnation and h.state != CRASHED
 
     def send(self, dst, msg):
-        if self._live():
+        h = self._host
+        if h.incarnation == self.incarnation and h.state != CRASHED:
             self._world._send(self.id, dst, msg)
 
     def broadcast(self, msg):
@@ -95,6 +100,7 @@ class Host:
         self.role = None
         self.term = None
         self.clock_rate = 1.0
+        self.drifted = False             # once drifted, the local clock keeps its offset
         self._clock_base = (0.0, 0.0)   # (global ms, local ms) at the last rate change
 
     # -- clock ---------------------------------------------------------------
@@ -105,6 +111,7 @@ class Host:
     def set_clock_rate(self, rate):
         self._clock_base = (self.world.env.now, self.local_time())
         self.clock_rate = rate
+        self.drifted = True
 
     # -- lifecycle -----------------------------------------------------------
     def boot(self):
@@ -144,11 +151,10 @@ class Host:
         world._timer_seq += 1
         gen = world._timer_seq
         self.timers[name] = gen
-        inc = self.incarnation
-        ev = world.env.timeout(delay / self.clock_rate)
-        ev.callbacks.append(lambda _ev: self._timer_due(name, gen, inc))
+        world.env.timeout(delay / self.clock_rate).callbacks.append(
+            partial(self._timer_due, name, gen, self.incarnation))
 
-    def _timer_due(self, name, gen, inc):
+    def _timer_due(self, name, gen, inc, _event=None):
         if inc != self.incarnation or self.timers.get(name) != gen:
             return
         if self.state == PAUSED:
@@ -156,7 +162,10 @@ class Host:
             return
         del self.timers[name]
         self.world.record("timer", self.name, {"name": name})
-        self._call(f"timer {name!r}", self.node.on_timer, self.ctx, name)
+        try:
+            self.node.on_timer(self.ctx, name)
+        except Exception as e:  # noqa: BLE001 - re-raised with context
+            self._fail(f"timer {name!r}", e)
 
     def deliver(self, src, msg, mid):
         if self.state == PAUSED:
@@ -166,8 +175,17 @@ class Host:
             self.world.record("drop", self.name, {"src": src, "id": mid, "reason": "node down",
                                                   "msg": msg})
             return
-        self.world.record("deliver", self.name, {"src": src, "id": mid, "msg": msg})
-        self._call(f"message {type(msg).__name__} from {src!r}", self.node.on_message, self.ctx, src, msg)
+        world = self.world
+        if world.tracing:
+            if world.listeners:
+                world.record("deliver", self.name, {"src": src, "id": mid, "msg": msg})
+            else:
+                world.trace.append(_new_record(_Record, (world.env.now, "deliver", self.name,
+                                                         {"src": src, "id": mid, "msg": msg})))
+        try:
+            self.node.on_message(self.ctx, src, msg)
+        except Exception as e:  # noqa: BLE001 - re-raised with context
+            self._fail(f"message {type(msg).__name__} from {src!r}", e)
 
     def request(self, op, mid):
         if self.state == PAUSED:
@@ -184,9 +202,12 @@ class Host:
         try:
             return fn(*args)
         except Exception as e:  # noqa: BLE001 - re-raised with context
-            world = self.world
-            world.record("error", self.name, {"event": event, "error": f"{type(e).__name__}: {e}"})
-            raise ProtocolError(self.name, event, world.env.now, e) from e
+            self._fail(event, e)
+
+    def _fail(self, event, e):
+        world = self.world
+        world.record("error", self.name, {"event": event, "error": f"{type(e).__name__}: {e}"})
+        raise ProtocolError(self.name, event, world.env.now, e) from e
 
     def status(self):
         s = {"node": self.name, "state": self.state, "role": self.role, "term": self.term}

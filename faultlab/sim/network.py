@@ -117,6 +117,11 @@ class Network:
         self.blocked.clear()
         self.groups = None
 
+    @property
+    def clean(self):
+        """No loss, duplication or reordering configured: routing needs one latency draw."""
+        return not (self.loss or self.duplicate or self.reorder)
+
     # -- the fate of one message --------------------------------------------
     def route(self, src, dst):
         """Return (delays, reason): arrival delays (0, 1 or 2 copies), or why it died."""

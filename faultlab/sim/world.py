@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from functools import partial
 
 import simpy
 
@@ -19,6 +20,9 @@ from .host import CRASHED, PAUSED, UP, Host
 from .network import Network
 
 LEADER_ROLES = ("leader", "primary", "coordinator")
+_AFTER_NORMAL = simpy.events.NORMAL + 1    # scheduled faults run after same-time events
+_Record = _trace.Record
+_new_record = tuple.__new__                  # skips namedtuple's Python-level __new__
 
 
 class World:
@@ -114,7 +118,10 @@ class World:
         self.hosts[name].boot()
 
     def run(self, until=None, *, duration=None):
-        """Advance simulated time to ``until`` ms (or by ``duration`` ms)."""
+        """Advance simulated time to ``until`` ms (or by ``duration`` ms).
+
+        Inclusive: events due exactly at the target time have happened when it returns.
+        """
         if (until is None) == (duration is None):
             raise ConfigError("give run() exactly one of until=<ms> or duration=<ms>")
         target = until if until is not None else self.env.now + duration
@@ -124,31 +131,51 @@ class World:
             raise WorldTimeError(f"this world is already at t={self.env.now:g} ms and cannot run back to "
                                  f"t={target:g} ms; use run(duration=...) to go further, or build a new World")
         self.start()
-        if target > self.env.now:
-            self.env.run(until=target)
+        env = self.env
+        if target > env.now:
+            env.run(until=target)
+        while env.peek() == target:
+            env.step()
         return self
 
     def at(self, t, fn, *args):
-        """Call ``fn(*args)`` at simulated time ``t`` ms."""
+        """Call ``fn(*args)`` at simulated time ``t`` ms, after everything else due then.
+
+        That is when a fault injected by hand after ``run(until=t)`` happens, so a
+        recorded fault schedule replays to the very same trace.
+        """
         if t < self.env.now:
             raise WorldTimeError(f"cannot schedule at t={t:g} ms: the world is already at {self.env.now:g} ms")
-        ev = self.env.timeout(t - self.env.now)
+        ev = simpy.Event(self.env)
+        ev._ok, ev._value = True, None
         ev.callbacks.append(lambda _ev: fn(*args))
+        self.env.schedule(ev, _AFTER_NORMAL, t - self.env.now)
         return ev
 
     def schedule(self, schedule):
-        """Apply a nemesis schedule: a list of ``(t, op)`` with ``op.apply(cluster)``."""
+        """Apply a nemesis schedule: a list of ``(t, op)`` with ``op.apply(cluster)``.
+
+        Operations due at the same time are applied back to back, as by hand.
+        """
+        batches: dict = {}
         for t, op in schedule:
-            self.at(t, op.apply, self)
+            batches.setdefault(t, []).append(op)
+        for t, ops in batches.items():
+            self.at(t, self._apply_all, ops)
         return self
+
+    def _apply_all(self, ops):
+        for op in ops:
+            op.apply(self)
 
     # -- trace ---------------------------------------------------------------
     def record(self, kind, node, info):
         if self.tracing:
-            r = _trace.Record(self.env.now, kind, node, info)
+            r = _new_record(_Record, (self.env.now, kind, node, info))
             self.trace.append(r)
-            for fn in self.listeners:
-                fn(r)
+            if self.listeners:
+                for fn in self.listeners:
+                    fn(r)
 
     def trace_digest(self):
         return _trace.digest(self.trace)
@@ -159,28 +186,35 @@ class World:
         return self._op_seq
 
     def _send(self, src, dst, msg):
+        # The hot path of every run: kept flat on purpose (see benchmarks/sim_throughput.py).
         net = self.network
         if dst not in net._known:
             raise UnknownNodeError(dst, net.endpoints)
         self._msg_seq += 1
         mid = self._msg_seq
-        now = self.env.now
-        delays, reason = net.route(src, dst)
+        env = self.env
+        now = env.now
+        if not (net.loss or net.duplicate or net.reorder) and (src, dst) not in net.blocked:
+            delays, reason = (net.link_latency.get((src, dst), net.latency)(net.rng),), None
+        else:
+            delays, reason = net.route(src, dst)
         if self.tracing:
-            self.record("send", src, {"dst": dst, "id": mid, "msg": msg})
+            if self.listeners:
+                self.record("send", src, {"dst": dst, "id": mid, "msg": msg})
+            else:
+                self.trace.append(_new_record(_Record, (now, "send", src, {"dst": dst, "id": mid, "msg": msg})))
             if reason:
                 self.record("drop", dst, {"src": src, "id": mid, "reason": reason, "msg": msg})
         for d in delays:
-            ev = self.env.timeout(d)
-            ev.callbacks.append(lambda _ev, s=src, t=dst, m=msg: self._arrive(s, t, m, mid, now))
+            env.timeout(d).callbacks.append(partial(self._arrive, src, dst, msg, mid, now))
 
-    def _arrive(self, src, dst, msg, mid, sent_at):
-        if not self.network.still_open(src, dst, sent_at):
+    def _arrive(self, src, dst, msg, mid, sent_at, _event=None):
+        if self.network.cut_at and not self.network.still_open(src, dst, sent_at):
             self.record("drop", dst, {"src": src, "id": mid, "reason": "partition", "msg": msg})
             return
         host = self.hosts.get(dst)
         if host is not None:
-            if isinstance(msg, Op):
+            if type(msg) is Op:
                 host.request(msg, mid)
             else:
                 host.deliver(src, msg, mid)
