@@ -1,0 +1,320 @@
+"""Is a client history linearizable? A Wing & Gong / Lowe search with memoization.
+
+Every operation must appear to take effect at one instant between its
+invocation and its completion, in an order that a single sequential copy of
+the object (the *model*) could have produced. ``fail`` operations never took
+effect and are dropped; ``info`` (timed out) and still-pending operations may
+take effect at any instant after their invocation, or never.
+
+The search is the "just-in-time linearization" of Wing & Gong as refined by
+Lowe (and used by Porcupine): walk the history's call/return entries in order,
+tentatively linearize a pending operation when the model allows it, and
+backtrack when a completion is reached whose operation has not been
+linearized. A configuration (linearized operations as a bitset in a Python
+int, model state) that was fully explored without success is remembered so it
+is never explored again; it also rules out every configuration that has
+linearized the same required operations, reached the same state and merely
+applied *more* of the optional (info) operations (it can only do less). A
+key-value history is checked key by key (linearizability is compositional).
+"""
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+
+from ..history import History
+from .models import ILLEGAL, ModelError, freeze, get_model
+from .result import CheckResult
+
+NAME = "linearizable"
+_SUBSUMERS = 32     # how many exhausted optional sets per (required, state) a new one is compared with
+
+
+@dataclass
+class _Item:
+    """One operation as the search sees it."""
+    op: int                 # index into history.operations()
+    call: int               # event index of the invocation
+    ret: int | None         # event index of the completion; None: may take effect any time later
+    step: object            # model step: state -> state | ILLEGAL
+    required: bool          # must be linearized (ok, or a kept failure)
+    twin: object = None     # for optional ops: (f, value), equal for interchangeable ops
+
+
+@dataclass
+class _Outcome:
+    verdict: str                                 # ok | violated | unknown
+    order: list = field(default_factory=list)    # full linearization, or the longest partial one
+    state: object = None                         # model state after ``order``
+    stuck: int | None = None                     # the op whose completion could not be explained
+    window: list = field(default_factory=list)   # stuck op + the ops that could have gone before it
+    reason: str = ""
+    configurations: int = 0
+
+
+class _Budget:
+    """Shared time and memory limits for all keys of one check."""
+
+    def __init__(self, timeout, max_memory_mb):
+        self.deadline = None if timeout is None else _time.monotonic() + float(timeout)
+        self.bytes_left = int(max_memory_mb * 2 ** 20)
+
+    def expired(self):
+        return self.deadline is not None and _time.monotonic() > self.deadline
+
+
+def _search(items, init, budget):
+    """Depth-first search for a linearization of ``items`` (sorted by ``call``)."""
+    entries = [(it.call, k, True) for k, it in enumerate(items)]
+    entries += [(it.ret, k, False) for k, it in enumerate(items) if it.required]
+    entries.sort()
+    m = len(entries)
+    # doubly linked list over nodes 1..m, node 0 is the head
+    nxt = list(range(1, m + 1)) + [-1]
+    nxt[m] = -1
+    prv = [-1] + list(range(0, m))
+    is_call = [False] + [e[2] for e in entries]
+    op_of = [-1] + [e[1] for e in entries]
+    call_node = [0] * len(items)
+    ret_node = [-1] * len(items)
+    for node in range(1, m + 1):
+        if is_call[node]:
+            call_node[op_of[node]] = node
+        else:
+            ret_node[op_of[node]] = node
+
+    steps = [it.step for it in items]
+    required = [it.required for it in items]
+    # required and optional operations get separate bit spaces: the memo compares the optional part
+    bit, n_req, n_opt = [], 0, 0
+    for it in items:
+        if it.required:
+            bit.append(1 << n_req)
+            n_req += 1
+        else:
+            bit.append(1 << n_opt)
+            n_opt += 1
+
+    # identical optional operations are interchangeable: only ever apply the earliest unapplied one
+    twin, last_twin = [-1] * len(items), {}
+    for k, it in enumerate(items):
+        if not it.required and it.twin is not None:
+            twin[k] = last_twin.get(it.twin, -1)
+            last_twin[it.twin] = k
+
+    # (required bits, state) -> (set, first few) of the optional bits of exhausted configurations
+    failed: dict = {}
+    order: list = []            # linearized ops (indices into items)
+    saved: list = []            # state before each linearized op
+    state, rbits, obits, left = init, 0, 0, n_req
+    best_len, best = -1, None
+    node = nxt[0]
+    count = 0
+    while left:
+        count += 1
+        if not count & 1023 and budget.expired():
+            return _finish(items, best, "unknown", "the time limit ran out", len(failed))
+        if is_call[node]:
+            k = op_of[node]
+            if twin[k] >= 0 and not obits & bit[twin[k]]:
+                node = nxt[node]
+                continue
+            new = steps[k](state)
+            if new is not ILLEGAL:
+                if required[k]:
+                    nr, no = rbits | bit[k], obits
+                else:
+                    nr, no = rbits, obits | bit[k]
+                seen = failed.get((nr, new))
+                if seen is None or not (no in seen[0] or any(o & no == o for o in seen[1])):
+                    order.append(k)
+                    saved.append((state, rbits, obits))
+                    state, rbits, obits = new, nr, no
+                    for nd in (call_node[k], ret_node[k]):       # lift k out of the list
+                        if nd >= 0:
+                            p, q = prv[nd], nxt[nd]
+                            nxt[p] = q
+                            if q >= 0:
+                                prv[q] = p
+                    if required[k]:
+                        left -= 1
+                    node = nxt[0]
+                    continue
+            node = nxt[node]
+            continue
+        # a completion whose operation is not linearized yet: this configuration is exhausted
+        if len(order) > best_len:
+            best_len = len(order)
+            best = (order[:], state, op_of[node], _window(nxt, is_call, op_of, node))
+        if not order:
+            return _finish(items, best, "violated", "", len(failed))
+        key = (rbits, state)
+        seen = failed.get(key)
+        if seen is None:
+            failed[key] = ({obits}, [obits])
+            budget.bytes_left -= 400 + rbits.bit_length() // 8 + obits.bit_length() // 8
+        else:
+            seen[0].add(obits)
+            if len(seen[1]) < _SUBSUMERS:
+                seen[1].append(obits)
+            budget.bytes_left -= 80 + obits.bit_length() // 8
+        if budget.bytes_left < 0:
+            return _finish(items, best, "unknown", "the memory limit was reached", len(failed))
+        k = order.pop()
+        state, rbits, obits = saved.pop()
+        for nd in (ret_node[k], call_node[k]):                  # put k back, in reverse order
+            if nd >= 0:
+                p, q = prv[nd], nxt[nd]
+                nxt[p] = nd
+                if q >= 0:
+                    prv[q] = nd
+        if required[k]:
+            left += 1
+        node = nxt[call_node[k]]
+    return _Outcome("ok", [items[k].op for k in order], state, configurations=len(failed))
+
+
+def _window(nxt, is_call, op_of, stop):
+    """The stuck operation and every operation still pending before its completion."""
+    ops, node = [], nxt[0]
+    while node != stop:
+        if is_call[node]:
+            ops.append(op_of[node])
+        node = nxt[node]
+    return ops + [op_of[stop]]
+
+
+def _finish(items, best, verdict, reason, configurations):
+    if best is None:
+        return _Outcome(verdict, reason=reason, configurations=configurations)
+    order, state, stuck, open_ = best
+    # the window: what was still open before the stuck completion, plus the linearized
+    # operations that overlap that stretch of time (the ones the search could reorder)
+    since = min(items[k].call for k in open_)
+    window = set(open_) | {k for k in order if items[k].ret is None or items[k].ret > since}
+    return _Outcome(verdict, [items[k].op for k in order], state, items[stuck].op,
+                    sorted(items[k].op for k in window), reason, configurations)
+
+
+def _items(ops, model):
+    """Model steps for the operations that constrain the history (by key when partitioned)."""
+    groups: dict = {}
+    for i, op in enumerate(ops):
+        status = op.status
+        where = f"operation at event {op.invoke.index} ({op.f} by process {op.process!r})"
+        try:
+            if status == "fail":
+                step = model.prepare_failed(op.f, op.invoke.value)
+            elif status == "ok":
+                step = model.prepare(op.f, op.value, "ok")
+            else:
+                step = model.prepare(op.f, op.invoke.value, "info")
+        except ModelError as e:
+            raise ModelError(f"{where}: {e}") from None
+        key = op.key
+        if model.partition_by_key and key is None:
+            raise ModelError(f"{where}: the {model.name} model checks key by key, "
+                             "but this operation has no key")
+        group = groups.setdefault(key if model.partition_by_key else None, [])
+        if step is None:
+            continue
+        done = status in ("ok", "fail")
+        twin = None if done else (op.f, _hashable(op.invoke.value))
+        group.append(_Item(i, op.invoke.index, op.complete.index if done else None, step, done, twin))
+    return groups
+
+
+def _hashable(value):
+    value = freeze(value)
+    try:
+        hash(value)
+    except TypeError:
+        return ("unhashable", id(value))      # never a twin of anything else
+    return value
+
+
+def _describe(op):
+    v = op.value
+    text = f"{op.f}" if v is None and op.f in ("read", "get") else f"{op.f} {v!r}"
+    if op.status == "ok" and op.f in ("read", "get", "dequeue"):
+        text = f"{op.f} → {op.value!r}"
+    return f"process {op.process!r}'s {text}"
+
+
+def _span(op):
+    end = "∞" if op.complete is None or op.status == "info" else f"{op.end:g}"
+    return f"[{op.start:g}, {end}] ms"
+
+
+def _explain_violation(key, out, ops, model):
+    where = "" if key is None else f"key {key!r}: "
+    stuck = ops[out.stuck]
+    others = [i for i in out.window if i != out.stuck]
+    listed = ", ".join(f"#{i} {_describe(ops[i])}" for i in others[:6])
+    if len(others) > 6:
+        listed += f" and {len(others) - 6} more"
+    if listed:
+        rest = (f"no order of the operations overlapping it ({listed}) "
+                "makes its result possible.")
+    else:
+        rest = "no other operation was open that could have changed that."
+    return (f"{where}#{out.stuck} {_describe(stuck)} {_span(stuck)} cannot be linearized. "
+            f"The longest legal order found covers {len(out.order)} operations and leaves the "
+            f"{model.name} at {model.describe(out.state)}; {rest}")
+
+
+def linearizable(history, model="register", timeout=None, max_memory_mb=512):
+    """Check ``history`` against ``model`` ('register', 'kv', 'set', 'queue' or a Model).
+
+    Returns a :class:`CheckResult` named 'linearizable': verdict 'ok' with the
+    linearization found (``evidence['order'][key]``, indices into
+    ``history.operations()``; key ``None`` for unpartitioned models),
+    'violated' with, per bad key, the operation that could not be linearized,
+    the window of operations open before it completed (``evidence['window']``)
+    and the longest partial linearization (``evidence['order']``), or
+    'unknown' when ``timeout`` seconds or ``max_memory_mb`` ran out.
+    """
+    if not isinstance(history, History):
+        history = History.from_events(history)
+    model = get_model(model)
+    ops = history.operations()
+    groups = _items(ops, model)
+    budget = _Budget(timeout, max_memory_mb)
+    started = _time.monotonic()
+    evidence = {"model": model.name, "order": {}, "window": {}, "stuck": {}, "state": {}}
+    violations, unknown, configurations = [], [], 0
+    for key in sorted(groups, key=repr):
+        items = sorted(groups[key], key=lambda it: it.call)
+        out = _search(items, model.init, budget)
+        configurations += out.configurations
+        evidence["order"][key] = out.order
+        evidence["state"][key] = out.state
+        if out.verdict == "violated":
+            evidence["window"][key] = out.window
+            evidence["stuck"][key] = out.stuck
+            violations.append({"key": key, "op": out.stuck, "window": out.window,
+                               "linearized": len(out.order),
+                               "explanation": _explain_violation(key, out, ops, model)})
+        elif out.verdict == "unknown":
+            unknown.append((key, out.reason))
+            if budget.expired() or budget.bytes_left < 0:
+                break
+    stats = {"operations": len(ops), "keys": len(groups), "configurations": configurations,
+             "seconds": round(_time.monotonic() - started, 4)}
+    if violations:
+        text = f"not linearizable: {violations[0]['explanation']}"
+        if len(violations) > 1:
+            text += f" ({len(violations)} keys are not linearizable.)"
+        return CheckResult(NAME, "violated", text, violations, evidence, stats)
+    if unknown:
+        key, reason = unknown[0]
+        where = "" if key is None else f" on key {key!r}"
+        return CheckResult(NAME, "unknown",
+                           f"unknown: {reason}{where} before the search finished "
+                           f"({len(ops)} operations); give it more time or memory, or a shorter history.",
+                           [], evidence, stats)
+    n = sum(len(v) for v in evidence["order"].values())
+    keys = "" if not model.partition_by_key else f" over {len(groups)} keys"
+    return CheckResult(NAME, "ok", f"linearizable: found a legal order of {n} operations{keys} "
+                       f"consistent with real time ({len(ops)} operations in the history).",
+                       [], evidence, stats)
