@@ -1,0 +1,422 @@
+"""Primary–backup (master–slave) replication with heartbeat failure detection and failover.
+
+One primary puts client operations into a log, applies them to a key-value state
+machine and ships the log to the backups; its log messages double as heartbeats.
+
+``mode='sync'``: a write is acknowledged only once every *live* backup (one the
+primary heard from within ``timeout`` ms) holds it — under the fenced policy also
+only once a majority of all nodes holds it. ``mode='async'``: a write is
+acknowledged at once and shipped with the next heartbeat, so a failover can lose
+writes the clients were told had succeeded.
+
+``policy='naive'``: a backup that hears nothing from the primary for its
+failover timeout promotes itself. A paused or partitioned primary does not
+know it was replaced and keeps acknowledging writes: two primaries.
+``policy='fenced'``: promotion needs a majority to grant a higher *epoch*
+(stored durably); nodes reject log messages from older epochs, the new primary
+adopts the most up-to-date log of the majority (highest log epoch, then
+longest), and a primary answers clients only while it holds a *lease* — a
+majority acknowledged one of its heartbeats less than ``lease`` ms ago, and
+those nodes grant no promotion for ``timeout > lease`` ms after hearing it.
+A deposed primary therefore cannot acknowledge anything any more.
+
+Durable storage: ``epoch`` (highest epoch seen or granted), ``log_epoch`` (the
+epoch of the primary whose log this node holds) and ``log`` (list of
+:class:`Entry`). Roles: ``ctx.set_role('primary' | 'backup' | 'candidate', epoch)``.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from ..node import Node
+
+MODES = ("sync", "async")
+POLICIES = ("naive", "fenced")
+READS = ("read", "get")
+WRITES = ("write", "cas", "put", "append")
+OPS = READS + WRITES
+
+Entry = namedtuple("Entry", "epoch op f key value")
+"""One log entry: the epoch that accepted it, the client op id, and the operation."""
+
+
+def apply_op(state, f, key, value):
+    """Apply one client operation to the dict ``state``; return (ok, result or error text).
+
+    read/write/cas act on a register (``key`` None), get/put/append on keys;
+    append concatenates strings, cas takes ``[expected, new]``.
+    """
+    if f in READS:
+        return True, state.get(key)
+    if f in ("write", "put"):
+        state[key] = value
+        return True, value
+    if f == "append":
+        state[key] = (state.get(key) or "") + str(value)
+        return True, state[key]
+    if f == "cas":
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            return False, f"cas needs [expected, new], got {value!r}"
+        if state.get(key) != value[0]:
+            return False, f"cas failed: value is {state.get(key)!r}, expected {value[0]!r}"
+        state[key] = value[1]
+        return True, value[1]
+    return False, f"unknown operation {f!r}; this state machine knows {', '.join(OPS)}"
+
+
+def unknown_op_error(f):
+    return f"unknown operation {f!r}; this state machine knows {', '.join(OPS)}"
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """Log entries from index ``start`` on (empty: a heartbeat); ``sent`` is echoed for the lease."""
+    epoch: int
+    start: int
+    prev: tuple
+    entries: tuple
+    commit: int
+    sent: float
+
+
+@dataclass(frozen=True)
+class ReplicateAck:
+    epoch: int
+    match: int          # ok: log length that matches the primary; not ok: where to resend from
+    sent: float
+    ok: bool
+    outranked: bool = False   # sent by a primary that outranks the sender: step down
+
+
+@dataclass(frozen=True)
+class Promote:
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    epoch: int
+    log_epoch: int
+    log: tuple
+
+
+@dataclass(frozen=True)
+class Refuse:
+    epoch: int
+
+
+def _positive(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or v != v:
+        raise ConfigError(f"primary_backup {name} must be a positive number of ms, got {v!r}")
+    return float(v)
+
+
+class PrimaryBackup(Node):
+    """A replica that is primary, backup or (fenced only) candidate for promotion."""
+
+    def __init__(self, mode="sync", policy="fenced", heartbeat=50.0, timeout=250.0, lease=None):
+        if mode not in MODES:
+            raise ConfigError(f"unknown replication mode {mode!r}; choose 'sync' (acknowledge after the "
+                              "backups hold the write) or 'async' (acknowledge at once)")
+        if policy not in POLICIES:
+            raise ConfigError(f"unknown failover policy {policy!r}; choose 'naive' (promote on timeout) "
+                              "or 'fenced' (epochs granted by a majority, leases)")
+        self.mode, self.policy = mode, policy
+        self.heartbeat = _positive("heartbeat", heartbeat)
+        self.timeout = _positive("timeout", timeout)
+        if self.timeout <= self.heartbeat:
+            raise ConfigError(f"timeout ({timeout} ms) must exceed the heartbeat interval ({heartbeat} ms), "
+                              "or backups suspect a healthy primary between two heartbeats")
+        self.lease = _positive("lease", lease if lease is not None else 0.8 * self.timeout)
+        if self.lease >= self.timeout:
+            raise ConfigError(f"lease ({self.lease:g} ms) must be shorter than timeout ({self.timeout:g} ms): "
+                              "backups wait timeout before granting a promotion, which is what makes "
+                              "the lease safe")
+        self.role = "backup"
+        self.primary = None
+
+    # -- helpers -------------------------------------------------------------
+    @property
+    def fenced(self):
+        return self.policy == "fenced"
+
+    def _majority(self, ctx):
+        return len(ctx.nodes) // 2 + 1
+
+    def _set(self, ctx, role):
+        self.role = role
+        ctx.set_role(role, ctx.storage["epoch"])
+
+    def _draw_timeout(self, ctx):
+        self.my_timeout = self.timeout * (1.0 + ctx.rng.random())
+
+    # -- lifecycle -----------------------------------------------------------
+    def on_start(self, ctx):
+        st = self._storage = ctx.storage
+        first_boot = "epoch" not in st
+        st.setdefault("epoch", 1)
+        st.setdefault("log_epoch", 1)
+        st.setdefault("log", [])
+        self.last_heard = ctx.now           # wait a full timeout before suspecting or granting
+        self._draw_timeout(ctx)
+        if first_boot and ctx.id == ctx.nodes[0]:
+            self._become_primary(ctx)
+        else:
+            self.primary = ctx.nodes[0] if first_boot else None
+            self._set(ctx, "backup")
+            ctx.set_timer("check", self.heartbeat)
+
+    def _become_primary(self, ctx):
+        st = ctx.storage
+        self.primary = ctx.id
+        self.backups = [p for p in ctx.peers]
+        self.match = {b: 0 for b in self.backups}
+        self.next = {b: 0 for b in self.backups}
+        self.heard = {b: ctx.now for b in self.backups}
+        self.ack_sent = {b: float("-inf") for b in self.backups}
+        self.ids = {e.op for e in st["log"]}
+        self.promote_len = len(st["log"])
+        self.commit = len(st["log"]) if self.mode == "async" else 0
+        self.applied = 0
+        self.state = {}
+        self.pending = {}                   # op id -> client op waiting for its entry to commit
+        self.held = []                      # replies waiting for a lease
+        self._set(ctx, "primary")
+        ctx.note("promoted", epoch=st["epoch"], log_length=len(st["log"]))
+        self._apply(ctx)
+        ctx.cancel_timer("check")
+        ctx.set_timer("beat", 0)
+
+    def _step_down(self, ctx, epoch, primary=None):
+        if epoch > ctx.storage["epoch"]:
+            ctx.storage["epoch"] = epoch
+        was = self.role
+        self.primary = primary
+        self.last_heard = ctx.now
+        self._set(ctx, "backup")
+        if was != "backup":
+            ctx.note("stepped down", epoch=ctx.storage["epoch"])
+            ctx.cancel_timer("beat")
+            ctx.cancel_timer("elect")
+            ctx.set_timer("check", self.heartbeat)
+
+    # -- timers --------------------------------------------------------------
+    def on_timer(self, ctx, name):
+        if name == "beat" and self.role == "primary":
+            self._advance_commit(ctx)
+            self._flush_held(ctx)
+            for b in self.backups:
+                self._ship(ctx, b)
+            ctx.set_timer("beat", self.heartbeat)
+        elif name == "check" and self.role == "backup":
+            if ctx.now - self.last_heard > self.my_timeout:
+                self._failover(ctx)
+            else:
+                ctx.set_timer("check", self.heartbeat)
+        elif name == "elect" and self.role == "candidate":
+            self._draw_timeout(ctx)
+            self._failover(ctx)
+
+    def _failover(self, ctx):
+        st = ctx.storage
+        st["epoch"] += 1
+        ctx.note("suspect primary", primary=self.primary, epoch=st["epoch"])
+        if not self.fenced:
+            st["log_epoch"] = st["epoch"]
+            self._become_primary(ctx)
+            return
+        self._set(ctx, "candidate")
+        self.grants = {ctx.id: (st["log_epoch"], tuple(st["log"]))}
+        ctx.broadcast(Promote(st["epoch"]))
+        ctx.set_timer("elect", self.my_timeout)
+        self._maybe_win(ctx)
+
+    def _maybe_win(self, ctx):
+        st = ctx.storage
+        if len(self.grants) < self._majority(ctx):
+            return
+        best_epoch, best_log = max(self.grants.values(), key=lambda g: (g[0], len(g[1])))
+        st["log"] = list(best_log)
+        st["log_epoch"] = st["epoch"]
+        ctx.cancel_timer("elect")
+        self._become_primary(ctx)
+
+    # -- replication ---------------------------------------------------------
+    def _ship(self, ctx, b):
+        log, start = ctx.storage["log"], self.next[b]
+        prev = tuple(log[start - 1]) if start > 0 else ()
+        ctx.send(b, Replicate(ctx.storage["epoch"], start, prev, tuple(log[start:]), self.commit, ctx.now))
+
+    def _live(self, ctx):
+        return [b for b in self.backups if ctx.now - self.heard[b] <= self.timeout]
+
+    def _advance_commit(self, ctx):
+        log = ctx.storage["log"]
+        if self.mode == "async":
+            self.commit = len(log)
+        else:
+            live = self._live(ctx)
+            for idx in range(len(log), self.commit, -1):
+                acked = [b for b in self.backups if self.match[b] >= idx]
+                if all(b in acked for b in live) and \
+                        (not self.fenced or 1 + len(acked) >= self._majority(ctx)):
+                    self.commit = idx
+                    break
+        self._apply(ctx)
+
+    def _apply(self, ctx):
+        log = ctx.storage["log"]
+        while self.applied < self.commit:
+            e = log[self.applied]
+            self.applied += 1
+            ok, result = apply_op(self.state, e.f, e.key, e.value)
+            op = self.pending.pop(e.op, None)
+            if op is not None:
+                self.held.append((op, ok, result))
+        self._flush_held(ctx)
+
+    def lease_valid(self, ctx):
+        """True while a majority acknowledged a heartbeat sent less than ``lease`` ms ago."""
+        if not self.fenced:
+            return True
+        times = sorted([ctx.now] + list(self.ack_sent.values()), reverse=True)
+        return ctx.now < times[self._majority(ctx) - 1] + self.lease
+
+    def _flush_held(self, ctx):
+        if not self.held or not self.lease_valid(ctx):
+            return
+        held, self.held = self.held, []
+        for op, ok, result in held:
+            if ok:
+                ctx.reply(op, result)
+            else:
+                ctx.fail(op, result)
+
+    # -- messages ------------------------------------------------------------
+    def on_message(self, ctx, src, msg):
+        handler = getattr(self, "_on_" + type(msg).__name__, None)
+        if handler is not None:
+            handler(ctx, src, msg)
+
+    def _on_Replicate(self, ctx, src, m):
+        st = ctx.storage
+        if self.role == "primary" and (m.epoch, src) < (st["epoch"], ctx.id):
+            ctx.send(src, ReplicateAck(st["epoch"], 0, m.sent, False, True))   # I outrank you
+            return
+        if self.fenced and m.epoch < st["epoch"]:
+            ctx.send(src, ReplicateAck(st["epoch"], 0, m.sent, False))   # fencing: reject the old epoch
+            return
+        if self.role != "backup" or m.epoch > st["epoch"]:
+            self._step_down(ctx, m.epoch)
+        self.primary = src
+        self.last_heard = ctx.now
+        log = st["log"]
+        if m.start > len(log):
+            ctx.send(src, ReplicateAck(m.epoch, len(log), m.sent, False))
+            return
+        if m.start > 0 and tuple(log[m.start - 1]) != m.prev:
+            ctx.send(src, ReplicateAck(m.epoch, 0, m.sent, False))
+            return
+        for i, e in enumerate(m.entries):
+            idx = m.start + i
+            if idx < len(log) and log[idx] == e:
+                continue
+            del log[idx:]
+            log.extend(Entry(*x) for x in m.entries[i:])
+            break
+        if m.start == 0:
+            del log[len(m.entries):]        # a full copy replaces whatever this node had
+        st["log_epoch"] = m.epoch
+        ctx.send(src, ReplicateAck(m.epoch, m.start + len(m.entries), m.sent, True))
+
+    def _on_ReplicateAck(self, ctx, src, m):
+        st = ctx.storage
+        if m.epoch > st["epoch"] or m.outranked:
+            if self.role != "backup":
+                self._step_down(ctx, m.epoch)
+            st["epoch"] = max(st["epoch"], m.epoch)
+            return
+        if self.role != "primary" or m.epoch != st["epoch"] or src not in self.match:
+            return
+        self.heard[src] = ctx.now
+        if m.ok:
+            self.match[src] = max(self.match[src], m.match)
+            self.next[src] = self.match[src]
+            self.ack_sent[src] = max(self.ack_sent[src], m.sent)
+            self._advance_commit(ctx)
+        else:
+            self.next[src] = min(m.match, len(st["log"]))
+            self.match[src] = min(self.match[src], self.next[src])
+            self._ship(ctx, src)
+
+    def _on_Promote(self, ctx, src, m):
+        st = ctx.storage
+        quiet = ctx.now - self.last_heard >= self.timeout or self.role == "candidate"
+        if m.epoch > st["epoch"] and self.role != "primary" and quiet:
+            self._step_down(ctx, m.epoch)
+            ctx.send(src, Grant(m.epoch, st["log_epoch"], tuple(st["log"])))
+        else:
+            ctx.send(src, Refuse(st["epoch"]))
+
+    def _on_Grant(self, ctx, src, m):
+        if self.role == "candidate" and m.epoch == ctx.storage["epoch"]:
+            self.grants[src] = (m.log_epoch, m.log)
+            self._maybe_win(ctx)
+
+    def _on_Refuse(self, ctx, src, m):
+        if m.epoch > ctx.storage["epoch"]:
+            ctx.storage["epoch"] = m.epoch
+            if self.role != "backup":
+                self._step_down(ctx, m.epoch)
+
+    # -- clients -------------------------------------------------------------
+    def on_request(self, ctx, op):
+        if op.f not in OPS:
+            ctx.fail(op, unknown_op_error(op.f))
+            return
+        if self.role != "primary":
+            ctx.fail(op, "not the primary", leader=self.primary)
+            return
+        if not self.lease_valid(ctx):
+            ctx.fail(op, "primary without a lease: cannot confirm it still leads; retry")
+            return
+        log = ctx.storage["log"]
+        if op.f in READS:
+            if self.applied < self.promote_len:
+                ctx.fail(op, "new primary still catching up; retry")
+            else:
+                ctx.reply(op, self.state.get(op.key))
+            return
+        if op.id in self.ids:
+            return                          # a duplicated request: the first copy answers
+        self.ids.add(op.id)
+        log.append(Entry(ctx.storage["epoch"], op.id, op.f, op.key, op.value))
+        self.pending[op.id] = op
+        if self.mode == "sync":
+            for b in self.backups:
+                self._ship(ctx, b)
+        self._advance_commit(ctx)
+
+    def status(self):
+        st = getattr(self, "_storage", {})
+        s = {"role": self.role, "primary": self.primary, "epoch": st.get("epoch"),
+             "log_length": len(st.get("log", ())), "mode": self.mode, "policy": self.policy}
+        if self.role == "primary":
+            s["commit"] = self.commit
+        return s
+
+
+def build(n=3, seed=0, mode="sync", policy="fenced", clients=3, workload=None, latency=(1.0, 5.0),
+          client_timeout=500.0, think=(0.0, 10.0), stop=None, **options):
+    """A World with ``n`` replicas (``n1`` starts as primary) and ``clients`` kv clients."""
+    from ..sim import World, kv_workload
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ConfigError(f"primary–backup needs at least 2 nodes (a primary and a backup), got {n!r}")
+    PrimaryBackup(mode=mode, policy=policy, **options)          # validate before building
+    w = World(seed=seed, latency=latency)
+    w.add_nodes(n, lambda: PrimaryBackup(mode=mode, policy=policy, **options))
+    if clients:
+        w.add_clients(clients, workload or kv_workload(), timeout=client_timeout, think=think, stop=stop)
+    return w
