@@ -63,12 +63,12 @@ def _violations(txn, t):
         commits = sorted(p for p, ds in decided.items() if "commit" in ds)
         aborts = sorted(p for p, ds in decided.items() if "abort" in ds)
         out.append({"kind": "atomicity", "txn": txn, "committed": commits, "aborted": aborts,
-                    "coordinator": coord,
+                    "deciders": [(tt, n, d, why) for tt, n, d, why in t["decide"]],
                     "records": [(tt, p, d, via) for p, outs in sorted(t["outcomes"].items())
                                 for tt, d, via in outs],
                     "text": f"{txn}: {', '.join(commits) or 'nobody'} committed but "
-                            f"{', '.join(aborts) or 'nobody'} aborted (coordinator decided "
-                            f"{'/'.join(coord) or 'nothing'})"})
+                            f"{', '.join(aborts) or 'nobody'} aborted (decisions: "
+                            + (", ".join(f"{n} {d}" for _, n, d, _ in t["decide"]) or "none") + ")"})
     if "commit" in everything:
         not_yes = sorted(p for p in t["participants"] if t["votes"].get(p, (None, None))[1] != "yes")
         if not_yes:
@@ -144,7 +144,7 @@ def check(run, end=None):
                            [], {"decisions": {}, "uncertain": []}, stats)
     violations = [v for txn, t in txns.items() for v in _violations(txn, t)]
     bad = sorted({v["txn"] for v in violations}, key=lambda x: (len(str(x)), str(x)))
-    decisions = {txn: {"coordinator": [d for *_, d, _ in txns[txn]["decide"]],
+    decisions = {txn: {"deciders": {n: d for _, n, d, _ in txns[txn]["decide"]},
                        "participants": {p: [d for _, d, _ in outs]
                                         for p, outs in sorted(txns[txn]["outcomes"].items())}}
                  for txn in bad}

@@ -1,0 +1,483 @@
+"""Three-phase commit (3PC): CanCommit / PreCommit / DoCommit, with timeouts and termination.
+
+2PC blocks because an uncertain participant cannot tell "everyone voted yes,
+the coordinator may have committed" from "somebody may have aborted". 3PC adds
+a phase between: after all yes votes the coordinator sends ``PreCommit`` and
+waits for acknowledgements before ``DoCommit``. So **nobody commits while
+anybody is still uncertain**, and the survivors of a coordinator crash can
+decide among themselves (the *termination protocol*):
+
+* the lowest-ranked participant that times out gathers the states of the
+  others (``StateRequest``); higher ranks wait ``rank`` timeouts longer and
+  defer to anyone lower who asks them;
+* someone committed -> commit; someone aborted -> abort; someone precommitted
+  -> send ``PreCommit`` to the uncertain ones, wait for their acks, commit;
+  everyone uncertain -> abort (nobody can have committed).
+
+A participant that *restarted* while undecided must not help decide (it may
+have missed a round); it only asks until someone tells it the outcome.
+
+This is non-blocking and safe when failures are crash-stop and messages arrive
+within the timeouts. It is **not** safe under a network partition: a side that
+holds a precommitted participant commits while the other side, all uncertain,
+aborts (``faultlab.scenarios.commit.partition_3pc`` shows it, and the checker
+``faultlab.check.commit`` catches it). Roles: ``coordinator``; participants
+``working``, ``uncertain``, ``precommitted``, ``committed``, ``aborted``.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+from ..node import Node
+from .two_phase import (COORDINATOR, Ack, DecisionRequest, Vote, check_participants, check_vote,
+                        force, participant_names, positive, txn_number, txn_workload)
+
+__all__ = ["ThreePhaseCoordinator", "ThreePhaseParticipant", "CanCommit", "PreCommit", "PreCommitAck",
+           "DoCommit", "Abort", "StateRequest", "StateReply", "build", "txn_workload"]
+
+FINAL = {"committed": "commit", "aborted": "abort"}
+
+
+@dataclass(frozen=True)
+class CanCommit:
+    txn: str
+    key: Any
+    value: Any
+    participants: tuple
+
+
+@dataclass(frozen=True)
+class PreCommit:
+    txn: str
+
+
+@dataclass(frozen=True)
+class PreCommitAck:
+    txn: str
+
+
+@dataclass(frozen=True)
+class DoCommit:
+    txn: str
+
+
+@dataclass(frozen=True)
+class Abort:
+    txn: str
+
+
+@dataclass(frozen=True)
+class StateRequest:
+    """A terminating participant asks for everyone's state of ``txn``."""
+    txn: str
+
+
+@dataclass(frozen=True)
+class StateReply:
+    txn: str
+    state: str            # uncertain | precommitted | committed | aborted
+    recovered: bool       # restarted while undecided: its state may be stale, do not count it
+
+
+def _outcome(decision, txn):
+    return DoCommit(txn) if decision == "commit" else Abort(txn)
+
+
+class ThreePhaseCoordinator(Node):
+    """Runs 3PC transactions over ``participants``; serves client ops ``f='txn'``."""
+
+    def __init__(self, participants, vote_timeout=50.0, ack_timeout=50.0, retry=100.0, script=()):
+        self.participants = check_participants(participants)
+        self.vote_timeout = positive("vote_timeout", vote_timeout)
+        self.ack_timeout = positive("ack_timeout", ack_timeout)
+        self.retry = positive("retry", retry)
+        self.script = list(script)
+        self.active: dict = {}        # txn -> {"op", "votes", "acks", "phase"}
+        self.unacked: dict = {}
+
+    def on_start(self, ctx):
+        ctx.set_role("coordinator", ctx.storage.get("next", 0))
+        decisions = ctx.storage.get("decisions", {})
+        for txn, decision in decisions.items():
+            if txn not in ctx.storage.get("ended", {}):
+                ctx.note("recover", txn=txn, decision=decision)
+                self._announce(ctx, txn, decision)
+        for txn in ctx.storage.get("precommitted", {}):
+            if txn not in decisions:                 # cannot decide alone: ask who knows
+                ctx.note("recover", txn=txn, state="precommit sent")
+                ctx.set_timer(f"ask:{txn}", 0)
+        for i, (t, _k, _v) in enumerate(self.script):
+            if t >= ctx.now and f"s{i}" not in ctx.storage.get("scripted", {}):
+                ctx.set_timer(f"script:{i}", t - ctx.now)
+
+    def on_request(self, ctx, op):
+        if op.f != "txn":
+            ctx.fail(op, f"unknown operation {op.f!r}: a 3PC coordinator serves only 'txn' "
+                         "(key, value written on every participant)")
+            return
+        self.begin(ctx, op.key, op.value, op)
+
+    def begin(self, ctx, key, value, op=None):
+        n = ctx.storage.get("next", 0) + 1
+        ctx.storage["next"] = n
+        txn = f"t{n}"
+        self.active[txn] = {"op": op, "votes": {}, "acks": set(), "phase": "votes"}
+        ctx.set_role("coordinator", n)
+        ctx.note("begin", txn=txn, participants=list(self.participants), key=key, value=value)
+        for p in self.participants:
+            ctx.send(p, CanCommit(txn, key, value, self.participants))
+        ctx.set_timer(f"votes:{txn}", self.vote_timeout)
+        return txn
+
+    def on_message(self, ctx, src, msg):
+        txn = msg.txn
+        decided = ctx.storage.get("decisions", {}).get(txn)
+        t = self.active.get(txn)
+        if isinstance(msg, Ack):
+            self._on_ack(ctx, src, txn)
+        elif isinstance(msg, (DoCommit, Abort)):            # a participant tells us the outcome
+            if decided is None:
+                self.decide(ctx, txn, "commit" if isinstance(msg, DoCommit) else "abort",
+                            reason=f"learned from {src}")
+        elif decided is not None:
+            if isinstance(msg, (Vote, PreCommitAck, DecisionRequest, StateRequest)):
+                ctx.send(src, _outcome(decided, txn))
+        elif isinstance(msg, Vote) and t is not None and t["phase"] == "votes":
+            t["votes"][src] = msg.yes
+            if not msg.yes:
+                self.decide(ctx, txn, "abort", reason=f"{src} voted no")
+            elif all(t["votes"].get(p) for p in self.participants):
+                self._precommit(ctx, txn)
+        elif isinstance(msg, PreCommitAck) and t is not None and t["phase"] == "acks":
+            t["acks"].add(src)
+            if t["acks"] >= set(self.participants):
+                self.decide(ctx, txn, "commit", reason="all acknowledged PreCommit")
+        elif isinstance(msg, DecisionRequest) and t is None \
+                and txn not in ctx.storage.get("precommitted", {}):
+            # Never sent PreCommit, so nobody can be precommitted, so nobody commits: abort is safe.
+            self.decide(ctx, txn, "abort", reason="presumed abort (no PreCommit was sent)")
+
+    def _precommit(self, ctx, txn):
+        self.active[txn]["phase"] = "acks"
+        ctx.cancel_timer(f"votes:{txn}")
+        force(ctx, "precommitted", {txn: True})
+        ctx.note("precommit", txn=txn)
+        for p in self.participants:
+            ctx.send(p, PreCommit(txn))
+        ctx.set_timer(f"acks:{txn}", self.ack_timeout)
+
+    def on_timer(self, ctx, name):
+        kind, _, arg = name.partition(":")
+        t = self.active.get(arg)
+        if kind == "votes" and t is not None and t["phase"] == "votes":
+            missing = [p for p in self.participants if p not in t["votes"]]
+            self.decide(ctx, arg, "abort", reason=f"no vote from {', '.join(missing)} in time")
+        elif kind == "acks" and t is not None and t["phase"] == "acks":
+            # Everyone voted yes; whoever did not ack is taken for crashed and will learn later.
+            missing = sorted(set(self.participants) - t["acks"])
+            self.decide(ctx, arg, "commit", reason=f"ack timeout (no ack from {', '.join(missing)})")
+        elif kind == "resend" and self.unacked.get(arg):
+            msg = _outcome(ctx.storage["decisions"][arg], arg)
+            for p in sorted(self.unacked[arg]):
+                ctx.send(p, msg)
+            ctx.set_timer(name, self.retry)
+        elif kind == "ask" and arg not in ctx.storage.get("decisions", {}):
+            for p in self.participants:
+                ctx.send(p, DecisionRequest(arg))
+            ctx.set_timer(name, self.retry)
+        elif kind == "script":
+            i = int(arg)
+            ctx.storage["scripted"] = {**ctx.storage.get("scripted", {}), f"s{i}": True}
+            _t, key, value = self.script[i]
+            self.begin(ctx, key, value)
+
+    def decide(self, ctx, txn, decision, reason=""):
+        t = self.active.pop(txn, None)
+        for timer in ("votes", "acks", "ask"):
+            ctx.cancel_timer(f"{timer}:{txn}")
+        force(ctx, "decisions", {txn: decision})
+        ctx.note("decide", txn=txn, decision=decision, reason=reason)
+        self._announce(ctx, txn, decision)
+        if t is not None and t["op"] is not None:
+            if decision == "commit":
+                ctx.reply(t["op"], "committed")
+            else:
+                ctx.fail(t["op"], f"aborted: {reason}")
+
+    def _announce(self, ctx, txn, decision):
+        self.unacked[txn] = set(self.participants)
+        for p in self.participants:
+            ctx.send(p, _outcome(decision, txn))
+        ctx.set_timer(f"resend:{txn}", self.retry)
+
+    def _on_ack(self, ctx, src, txn):
+        left = self.unacked.get(txn)
+        if left is not None and src in left:
+            left.discard(src)
+            if not left:
+                del self.unacked[txn]
+                ctx.cancel_timer(f"resend:{txn}")
+                force(ctx, "ended", {txn: True})
+                ctx.note("end", txn=txn)
+
+    def status(self):
+        return {"active": sorted(self.active), "unacked": sorted(self.unacked)}
+
+
+class ThreePhaseParticipant(Node):
+    """Votes on ``CanCommit``; waits ``timeout`` ms for each next step, then terminates.
+
+    ``rank`` orders the participants for the termination protocol (0 goes first);
+    ``collect`` is how long a terminator waits for states and acks (must exceed a
+    round trip). Votes as in 2PC: 'yes', 'no' or 'random' with ``no_rate``.
+    """
+
+    def __init__(self, coordinator=COORDINATOR, rank=0, vote="yes", no_rate=0.2, work_time=2.0,
+                 timeout=150.0, collect=30.0, retry=100.0):
+        check_vote(vote, no_rate)
+        self.coordinator, self.rank = coordinator, rank
+        self.vote, self.no_rate = vote, float(no_rate)
+        if isinstance(work_time, bool) or not isinstance(work_time, (int, float)) or not work_time >= 0:
+            raise ConfigError(f"work_time must be a non-negative number of ms, got {work_time!r}")
+        self.work_time = float(work_time)
+        self.timeout = positive("timeout", timeout)
+        self.collect = positive("collect", collect)
+        self.retry = positive("retry", retry)
+        if self.collect * 2 >= self.timeout:
+            raise ConfigError(f"collect ({self.collect:g} ms) must be under half the timeout "
+                              f"({self.timeout:g} ms): a termination round (states, then acks) has to "
+                              "finish before the next participant in rank takes over")
+        self.working: dict = {}
+        self.locks: dict = {}
+        self.recovered: set = set()     # undecided when we restarted: may ask, may not decide
+        self.rounds: dict = {}          # txn -> {"phase", "states", "acks"} while terminating
+
+    # -- helpers ----------------------------------------------------------------------
+    def _log(self, ctx):
+        return ctx.storage.get("txns", {})
+
+    def _state(self, ctx, txn):
+        return self._log(ctx).get(txn, {}).get("state")
+
+    def _set_state(self, ctx, txn, state, **extra):
+        rec = self._log(ctx).get(txn, {})
+        force(ctx, "txns", {txn: {**rec, **extra, "state": state}})
+        held = [t for t, r in self._log(ctx).items() if r["state"] in ("uncertain", "precommitted")]
+        shown, which = (state, txn) if state in ("uncertain", "precommitted") or not held else \
+            (self._log(ctx)[held[-1]]["state"], held[-1])
+        ctx.set_role(shown, txn_number(which))
+
+    def _wait(self, ctx, txn, extra=0.0):
+        ctx.set_timer(f"wait:{txn}", self.timeout * (1 + self.rank) + extra)
+
+    def _peers(self, ctx, txn):
+        return [p for p in self._log(ctx).get(txn, {}).get("participants", []) if p != ctx.id]
+
+    def on_start(self, ctx):
+        ctx.set_role("working")
+        for txn, rec in self._log(ctx).items():
+            if rec["state"] in ("uncertain", "precommitted"):
+                self.recovered.add(txn)
+                self.locks[rec["key"]] = txn
+                ctx.note("recover", txn=txn, state=rec["state"])
+                ctx.set_role(rec["state"], txn_number(txn))
+                ctx.set_timer(f"ask:{txn}", 0)
+
+    # -- messages ----------------------------------------------------------------------
+    def on_message(self, ctx, src, msg):
+        txn = msg.txn
+        state = self._state(ctx, txn)
+        if isinstance(msg, CanCommit):
+            self._on_cancommit(ctx, msg, state)
+        elif isinstance(msg, PreCommit):
+            if state == "uncertain":
+                self._set_state(ctx, txn, "precommitted")
+                ctx.note("precommit", txn=txn, via=src)
+                if txn not in self.rounds:
+                    self._wait(ctx, txn)
+            if state in ("uncertain", "precommitted"):
+                ctx.send(src, PreCommitAck(txn))
+            elif state in FINAL:
+                ctx.send(src, _outcome(FINAL[state], txn))
+        elif isinstance(msg, (DoCommit, Abort)):
+            decision = "commit" if isinstance(msg, DoCommit) else "abort"
+            if state in FINAL:
+                ctx.send(src, Ack(txn))
+            elif decision == "abort" or state in ("uncertain", "precommitted"):
+                self._finish(ctx, txn, decision, via=src)
+                ctx.send(src, Ack(txn))
+        elif isinstance(msg, (StateRequest, DecisionRequest)):
+            self._on_asked(ctx, src, msg, state)
+        elif isinstance(msg, StateReply):
+            r = self.rounds.get(txn)
+            if r is not None and r["phase"] == "states" and (not msg.recovered or msg.state in FINAL):
+                r["states"][src] = msg.state
+        elif isinstance(msg, PreCommitAck):
+            r = self.rounds.get(txn)
+            if r is not None and r["phase"] == "acks":
+                r["acks"].add(src)
+                if r["acks"] >= r["need"]:
+                    self._conclude(ctx, txn, "commit", "termination: all acknowledged PreCommit")
+
+    def _on_cancommit(self, ctx, msg, state):
+        if state is not None:
+            if state != "working":
+                ctx.send(self.coordinator, Vote(msg.txn, state != "aborted"))
+            return
+        if msg.txn in self.working:
+            return
+        holder = self.locks.get(msg.key)
+        if holder is not None:
+            self._vote_no(ctx, msg.txn, f"key {msg.key!r} locked by {holder}")
+            return
+        self.locks[msg.key] = msg.txn
+        self.working[msg.txn] = msg
+        ctx.set_role("working", txn_number(msg.txn))
+        ctx.set_timer(f"work:{msg.txn}", self.work_time)
+
+    def _vote_no(self, ctx, txn, reason):
+        self._set_state(ctx, txn, "aborted")
+        ctx.note("vote", txn=txn, vote="no", reason=reason)
+        ctx.note("abort", txn=txn, via="own no vote")
+        ctx.send(self.coordinator, Vote(txn, False))
+
+    def _on_asked(self, ctx, src, msg, state):
+        txn = msg.txn
+        if state in FINAL:
+            ctx.send(src, _outcome(FINAL[state], txn))
+        elif state is None:
+            # Not voted yet: abort on our own (the coordinator cannot commit without us) and say so.
+            self._finish(ctx, txn, "abort", via=f"unilateral (not yet voted, asked by {src})")
+            ctx.send(src, Abort(txn))
+        elif isinstance(msg, StateRequest):
+            ctx.send(src, StateReply(txn, state, txn in self.recovered))
+            ranked = self._log(ctx)[txn].get("participants", [])
+            if txn not in self.recovered and src in ranked and ranked.index(src) < self.rank:
+                self.rounds.pop(txn, None)            # a lower rank is terminating: defer to it
+                for timer in ("collect", "acks"):
+                    ctx.cancel_timer(f"{timer}:{txn}")
+                self._wait(ctx, txn)
+
+    def on_timer(self, ctx, name):
+        kind, _, txn = name.partition(":")
+        state = self._state(ctx, txn)
+        if kind == "work" and txn in self.working:
+            self._cast_vote(ctx, txn)
+        elif kind == "wait" and state in ("uncertain", "precommitted") and txn not in self.recovered:
+            self._terminate(ctx, txn)
+        elif kind == "collect" and txn in self.rounds and state in ("uncertain", "precommitted"):
+            self._decide_round(ctx, txn)
+        elif kind == "acks" and txn in self.rounds and state == "precommitted":
+            self._conclude(ctx, txn, "commit", "termination: ack timeout")
+        elif kind == "ask" and state in ("uncertain", "precommitted"):
+            for p in [self.coordinator] + self._peers(ctx, txn):
+                ctx.send(p, DecisionRequest(txn))
+            ctx.set_timer(name, self.retry)
+
+    def _cast_vote(self, ctx, txn):
+        msg = self.working.pop(txn)
+        yes = self.vote == "yes" or (self.vote == "random" and ctx.rng.random() >= self.no_rate)
+        if not yes:
+            self.locks.pop(msg.key, None)
+            self._vote_no(ctx, txn, f"vote rule {self.vote!r}")
+            return
+        self._set_state(ctx, txn, "uncertain", key=msg.key, value=msg.value,
+                        participants=sorted(msg.participants))
+        ctx.note("vote", txn=txn, vote="yes")
+        ctx.send(self.coordinator, Vote(txn, True))
+        self._wait(ctx, txn)
+
+    # -- termination protocol -----------------------------------------------------------
+    def _terminate(self, ctx, txn):
+        ctx.note("terminate", txn=txn, state=self._state(ctx, txn))
+        self.rounds[txn] = {"phase": "states", "states": {ctx.id: self._state(ctx, txn)}}
+        for p in self._peers(ctx, txn) + [self.coordinator]:
+            ctx.send(p, StateRequest(txn))
+        ctx.set_timer(f"collect:{txn}", self.collect)
+
+    def _decide_round(self, ctx, txn):
+        r = self.rounds[txn]
+        states = set(r["states"].values())
+        if "committed" in states:
+            self._conclude(ctx, txn, "commit", "termination: someone committed")
+        elif "aborted" in states:
+            self._conclude(ctx, txn, "abort", "termination: someone aborted")
+        elif "precommitted" in states:
+            if self._state(ctx, txn) == "uncertain":
+                self._set_state(ctx, txn, "precommitted")
+                ctx.note("precommit", txn=txn, via="termination")
+            need = {p for p, s in r["states"].items() if s == "uncertain" and p != ctx.id}
+            r.update(phase="acks", acks=set(), need=need)
+            if not need:
+                self._conclude(ctx, txn, "commit", "termination: all reachable were precommitted")
+                return
+            for p in sorted(need):
+                ctx.send(p, PreCommit(txn))
+            ctx.set_timer(f"acks:{txn}", self.collect)
+        else:
+            self._conclude(ctx, txn, "abort",
+                           f"termination: {', '.join(sorted(r['states']))} all uncertain")
+
+    def _conclude(self, ctx, txn, decision, reason):
+        self.rounds.pop(txn, None)
+        ctx.cancel_timer(f"acks:{txn}")
+        ctx.note("decide", txn=txn, decision=decision, reason=reason)
+        self._finish(ctx, txn, decision, via="termination")
+        for p in self._peers(ctx, txn) + [self.coordinator]:
+            ctx.send(p, _outcome(decision, txn))
+
+    def _finish(self, ctx, txn, decision, via):
+        state = "committed" if decision == "commit" else "aborted"
+        rec = self._log(ctx).get(txn, {})
+        if decision == "commit":
+            ctx.storage["data"] = {**ctx.storage.get("data", {}), rec["key"]: rec["value"]}
+        self._set_state(ctx, txn, state)
+        self.working.pop(txn, None)
+        self.recovered.discard(txn)
+        self.rounds.pop(txn, None)
+        for timer in ("work", "wait", "ask", "collect", "acks"):
+            ctx.cancel_timer(f"{timer}:{txn}")
+        for k in [k for k, t in self.locks.items() if t == txn]:
+            del self.locks[k]
+        ctx.note(decision, txn=txn, via=via)
+
+    def status(self):
+        return {"working": sorted(self.working), "locks": dict(sorted(self.locks.items())),
+                "terminating": sorted(self.rounds)}
+
+
+def build(participants=3, seed=0, latency=(1.0, 5.0), vote="yes", votes=None, no_rate=0.2,
+          vote_timeout=50.0, ack_timeout=50.0, timeout=150.0, collect=30.0, retry=100.0,
+          work_time=2.0, script=(), coordinator=COORDINATOR):
+    """A World with one 3PC coordinator (``'co'``) and participants ``p1..pN`` (ranked in order)."""
+    from ..sim import World
+    names = list(participants) if isinstance(participants, (list, tuple)) \
+        else participant_names(participants)
+    names = list(check_participants(names))
+    votes = dict(votes or {})
+    unknown = [p for p in votes if p not in names]
+    if unknown:
+        raise ConfigError(f"votes names unknown participant(s) {unknown}; participants are {names}")
+    for rule in [vote, *votes.values()]:
+        check_vote(rule, no_rate)
+    make_co = functools.partial(ThreePhaseCoordinator, names, vote_timeout=vote_timeout,
+                                ack_timeout=ack_timeout, retry=retry, script=script)
+    co = make_co()
+    wait = positive("timeout", timeout)
+    if wait <= max(co.vote_timeout, co.ack_timeout):
+        raise ConfigError(f"participant timeout ({wait:g} ms) must exceed the coordinator's vote_timeout "
+                          f"and ack_timeout ({co.vote_timeout:g}, {co.ack_timeout:g} ms), or participants "
+                          "give up on a coordinator that is only waiting for slow votes")
+    world = World(seed=seed, latency=latency)
+    world.add_node(coordinator, make_co)
+    for p in names:
+        make = functools.partial(ThreePhaseParticipant, coordinator=coordinator,
+                                 rank=sorted(names).index(p),
+                                 vote=votes.get(p, vote), no_rate=no_rate, work_time=work_time,
+                                 timeout=timeout, collect=collect, retry=retry)
+        make()
+        world.add_node(p, make)
+    return world
