@@ -346,6 +346,7 @@ class RealCluster:
 
     def partition(self, *groups):
         """Split the servers, e.g. ``partition(['n1'], ['n2', 'n3'])``; packets across groups vanish."""
+        self._need_fabric()
         if len(groups) == 1 and groups[0] and all(isinstance(g, (list, tuple, set)) for g in groups[0]):
             groups = tuple(groups[0])
         groups = [sorted(g) if isinstance(g, (set, frozenset)) else list(g) for g in groups]
@@ -365,7 +366,6 @@ class RealCluster:
         if missing:
             raise PartitionError(f"partition groups leave out {', '.join(map(repr, missing))}; "
                                  "put every node in some group (or use isolate(node))")
-        self._need_fabric()
         self.fabric.set_blocked({a: {b for b in self._nodes if seen[b] != seen[a]} for a in self._nodes})
         self.record("partition", None, {"groups": groups})
         return True
@@ -376,8 +376,8 @@ class RealCluster:
 
     def cut(self, src, dst):
         """Drop every packet from ``src`` to ``dst`` (one way); ``heal()`` undoes it."""
-        self._check(src), self._check(dst)
         self._need_fabric()
+        self._check(src), self._check(dst)
         blocked = {n: set(b) for n, b in self.fabric.blocked.items()}
         blocked[dst].add(src)
         self.fabric.set_blocked(blocked)

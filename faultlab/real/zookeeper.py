@@ -8,6 +8,7 @@ failures are detected within a couple of seconds and sessions can be short.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -17,6 +18,9 @@ from .errors import ServersNotInstalledError
 JAVA_DIR = "/usr/share/java"
 JARS = ("zookeeper.jar", "slf4j-log4j12.jar", "log4j-1.2.jar")
 TICK_MS = 500
+# kazoo logs every dropped connection as a warning; during fault lessons that is noise
+KAZOO_LOG = logging.getLogger("faultlab.real.kazoo")
+KAZOO_LOG.setLevel(logging.ERROR)
 
 _LOG4J = """log4j.rootLogger=INFO, CONSOLE
 log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender
@@ -133,6 +137,7 @@ class ZooKeeperEnsemble(RealCluster):
         from kazoo.client import KazooClient
         nodes = self._nodes if nodes is None else [self._check(n) for n in nodes]
         kwargs.setdefault("connection_retry", {"max_tries": -1, "delay": 0.1, "max_delay": 1.0})
+        kwargs.setdefault("logger", KAZOO_LOG)
         zk = KazooClient(hosts=",".join(self.proxies[n].address for n in nodes), timeout=timeout, **kwargs)
         if start:
             zk.start(timeout=30)
