@@ -130,7 +130,7 @@ def election_safety(source):
     """At most one leader can be elected in a given term."""
     rp = replay(source)
     name = "election safety"
-    if (res := _no_data(name, rp)):
+    if (res := _no_data(name, rp)) is not None:
         return res
     bad = []
     for term, wins in sorted(rp.leaders.items()):
@@ -148,7 +148,7 @@ def leader_append_only(source):
     """A leader never overwrites or deletes entries in its log; it only appends."""
     rp = replay(source)
     name = "leader append-only"
-    if (res := _no_data(name, rp)):
+    if (res := _no_data(name, rp)) is not None:
         return res
     bad = rp.overwrites
     if bad:
@@ -163,7 +163,7 @@ def log_matching(source):
     """Logs holding an entry with the same index and term are identical up to that index."""
     rp = replay(source)
     name = "log matching"
-    if (res := _no_data(name, rp)):
+    if (res := _no_data(name, rp)) is not None:
         return res
     bad = []
     for (index, term), prefixes in sorted(rp.seen_at.items()):
@@ -188,7 +188,7 @@ def leader_completeness(source):
     """An entry committed in a term is in the logs of the leaders of all higher terms."""
     rp = replay(source)
     name = "leader completeness"
-    if (res := _no_data(name, rp)):
+    if (res := _no_data(name, rp)) is not None:
         return res
     bad = []
     committed = sorted(rp.committed.items())
@@ -216,7 +216,7 @@ def state_machine_safety(source):
     """No two servers apply different log entries at the same index."""
     rp = replay(source)
     name = "state-machine safety"
-    if (res := _no_data(name, rp)):
+    if (res := _no_data(name, rp)) is not None:
         return res
     bad = rp.apply_conflicts
     if bad:

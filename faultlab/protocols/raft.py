@@ -76,6 +76,7 @@ class Raft(Node):
         self.prevotes: set = set()
         self.next_index: dict = {}
         self.match_index: dict = {}
+        self.probing: set = set()          # followers whose match point the leader is looking for
         self.last_contact = None         # local time of the last AppendEntries from a leader
 
     # -- durable state ---------------------------------------------------------
@@ -165,6 +166,7 @@ class Raft(Node):
         last = len(self.log)
         self.next_index = {p: last + 1 for p in ctx.peers}
         self.match_index = {p: 0 for p in ctx.peers}
+        self.probing = set(ctx.peers)      # where each follower's log matches is not known yet
         # A no-op of the new term lets entries of earlier terms commit (Figure 8 rule).
         self._append(ctx, NOOP)
         self._on_heartbeat(ctx)
@@ -239,14 +241,16 @@ class Raft(Node):
         self._reset_election_timer(ctx)
         # Consistency check on the entry before the new ones (§5.3), with fast-backup hints.
         if m.prev_index > len(self.log):
-            ctx.send(src, AppendReply(self.term, False, conflict_index=len(self.log) + 1))
+            ctx.send(src, AppendReply(self.term, False, conflict_index=len(self.log) + 1,
+                                      rejected=m.prev_index))
             return
         if m.prev_index > 0 and self._term_at(m.prev_index) != m.prev_term:
             xterm = self._term_at(m.prev_index)
             first = m.prev_index
             while first > 1 and self._term_at(first - 1) == xterm:
                 first -= 1
-            ctx.send(src, AppendReply(self.term, False, conflict_index=first, conflict_term=xterm))
+            ctx.send(src, AppendReply(self.term, False, conflict_index=first, conflict_term=xterm,
+                                      rejected=m.prev_index))
             return
         # Skip entries we already hold; cut the log only at the first real conflict.
         for k, entry in enumerate(m.entries):
@@ -265,11 +269,14 @@ class Raft(Node):
         if m.success:
             if m.match > self.match_index[src]:
                 self.match_index[src] = m.match
+            self.probing.discard(src)
             self.next_index[src] = max(self.next_index[src], self.match_index[src] + 1)
             self._leader_commit(ctx)
             if self.next_index[src] <= len(self.log):
                 self._send_append(ctx, src)
             return
+        if src in self.probing and m.rejected != self.next_index[src] - 1:
+            return                              # an answer to an older probe: already handled
         # Fast backup: jump over a whole conflicting term instead of one index per round trip.
         nxt = m.conflict_index
         if m.conflict_term is not None:
@@ -278,6 +285,7 @@ class Raft(Node):
             if last_of_term is not None:
                 nxt = last_of_term + 1
         self.next_index[src] = min(max(nxt, self.match_index[src] + 1, 1), len(self.log) + 1)
+        self.probing.add(src)
         self._send_append(ctx, src)
 
     _HANDLERS = {RequestVote: _on_request_vote, VoteReply: _on_vote_reply,
@@ -289,8 +297,10 @@ class Raft(Node):
         entries = tuple(self.log[nxt - 1:nxt - 1 + MAX_BATCH])
         ctx.send(peer, AppendEntries(self.term, ctx.id, nxt - 1, self._term_at(nxt - 1), entries,
                                      self.commit_index))
-        # Pipelining: assume they arrive; a failure reply (lost or reordered message) backs up.
-        self.next_index[peer] = nxt + len(entries)
+        # Once a follower has matched, pipeline: assume the entries arrive (a rejection, after a
+        # loss or reordering, puts it back to probing). While probing, resend from the same point.
+        if peer not in self.probing:
+            self.next_index[peer] = nxt + len(entries)
 
     def _append(self, ctx, cmd):
         self._splice(ctx, len(self.log) + 1, [(self.term, cmd)])
@@ -345,7 +355,8 @@ class Raft(Node):
         self.pending[len(self.log) + 1] = op     # answered when its entry is applied
         self._append(ctx, Command(op.id, op.f, op.key, value))
         for p in ctx.peers:
-            self._send_append(ctx, p)
+            if p not in self.probing:          # probing followers get it with the next probe
+                self._send_append(ctx, p)
 
     def status(self):
         return {"role": self.role, "term": self.term, "leader": self.leader,

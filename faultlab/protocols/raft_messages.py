@@ -84,6 +84,7 @@ class AppendReply:
     match: int = 0
     conflict_index: int = 0
     conflict_term: Any = None
+    rejected: int = 0            # the prev_index that did not match (tells stale rejections apart)
 
     def __repr__(self):
         if self.success:

@@ -199,9 +199,9 @@ def test_a_follower_rejects_append_entries_whose_prev_log_does_not_match():
     h.boot("n2")
     h.deliver("n2", "n1", AppendEntries(3, "n1", 2, 3, ((3, cmd(9)),), 0))
     assert h.nodes["n2"].log == [(1, cmd(1)), (2, cmd(2))]
-    assert h.take(src="n2")[0][2] == AppendReply(3, False, conflict_index=2, conflict_term=2)
+    assert h.take(src="n2")[0][2] == AppendReply(3, False, conflict_index=2, conflict_term=2, rejected=2)
     h.deliver("n2", "n1", AppendEntries(3, "n1", 5, 3, (), 0))   # log too short
-    assert h.take(src="n2")[0][2] == AppendReply(3, False, conflict_index=3)
+    assert h.take(src="n2")[0][2] == AppendReply(3, False, conflict_index=3, rejected=5)
 
 
 def test_a_conflicting_entry_and_all_that_follow_it_are_deleted():
