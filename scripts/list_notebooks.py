@@ -33,4 +33,5 @@ def notebooks(roots: list[str], patterns: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(notebooks(sys.argv[1:] or ["notebooks", "labs"], ignore_patterns())))
+    for path in notebooks(sys.argv[1:] or ["notebooks", "labs"], ignore_patterns()):
+        print(path)
