@@ -32,11 +32,12 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..node import Node
-from .two_phase import (COORDINATOR, Ack, DecisionRequest, Vote, check_participants, check_vote,
-                        force, participant_names, positive, txn_number, txn_workload)
+from .two_phase import (COORDINATOR, Ack, DecisionRequest, RoleHarness, Vote, check_participants,
+                        check_vote, force, names_of, positive, txn_number, txn_workload, vote_rules)
 
 __all__ = ["ThreePhaseCoordinator", "ThreePhaseParticipant", "CanCommit", "PreCommit", "PreCommitAck",
-           "DoCommit", "Abort", "StateRequest", "StateReply", "build", "txn_workload"]
+           "DoCommit", "Abort", "StateRequest", "StateReply", "build", "factories", "harness",
+           "txn_workload"]
 
 FINAL = {"committed": "commit", "aborted": "abort"}
 
@@ -449,35 +450,44 @@ class ThreePhaseParticipant(Node):
                 "terminating": sorted(self.rounds)}
 
 
-def build(participants=3, seed=0, latency=(1.0, 5.0), vote="yes", votes=None, no_rate=0.2,
-          vote_timeout=50.0, ack_timeout=50.0, timeout=150.0, collect=30.0, retry=100.0,
-          work_time=2.0, script=(), coordinator=COORDINATOR):
-    """A World with one 3PC coordinator (``'co'``) and participants ``p1..pN`` (ranked in order)."""
-    from ..sim import World
-    names = list(participants) if isinstance(participants, (list, tuple)) \
-        else participant_names(participants)
-    names = list(check_participants(names))
-    votes = dict(votes or {})
-    unknown = [p for p in votes if p not in names]
-    if unknown:
-        raise ConfigError(f"votes names unknown participant(s) {unknown}; participants are {names}")
-    for rule in [vote, *votes.values()]:
-        check_vote(rule, no_rate)
-    make_co = functools.partial(ThreePhaseCoordinator, names, vote_timeout=vote_timeout,
-                                ack_timeout=ack_timeout, retry=retry, script=script)
-    co = make_co()
+def factories(participants=3, vote="yes", votes=None, no_rate=0.2, vote_timeout=50.0,
+              ack_timeout=50.0, timeout=150.0, collect=30.0, retry=100.0, work_time=2.0, script=(),
+              coordinator=COORDINATOR):
+    """``{node id: factory}`` for one 3PC coordinator and its participants; bad options raise here."""
+    names = names_of(participants)
+    rules = vote_rules(names, vote, votes, no_rate)
+    out = {coordinator: functools.partial(ThreePhaseCoordinator, names, vote_timeout=vote_timeout,
+                                          ack_timeout=ack_timeout, retry=retry, script=script)}
+    co = out[coordinator]()
     wait = positive("timeout", timeout)
     if wait <= max(co.vote_timeout, co.ack_timeout):
         raise ConfigError(f"participant timeout ({wait:g} ms) must exceed the coordinator's vote_timeout "
                           f"and ack_timeout ({co.vote_timeout:g}, {co.ack_timeout:g} ms), or participants "
                           "give up on a coordinator that is only waiting for slow votes")
-    world = World(seed=seed, latency=latency)
-    world.add_node(coordinator, make_co)
+    ranked = sorted(names)
     for p in names:
-        make = functools.partial(ThreePhaseParticipant, coordinator=coordinator,
-                                 rank=sorted(names).index(p),
-                                 vote=votes.get(p, vote), no_rate=no_rate, work_time=work_time,
-                                 timeout=timeout, collect=collect, retry=retry)
-        make()
-        world.add_node(p, make)
+        out[p] = functools.partial(ThreePhaseParticipant, coordinator=coordinator,
+                                   rank=ranked.index(p), vote=rules[p], no_rate=no_rate,
+                                   work_time=work_time, timeout=timeout, collect=collect, retry=retry)
+        out[p]()
+    return out
+
+
+def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
+    """A World with one 3PC coordinator (``'co'``) and participants ``p1..pN`` (ranked in id order).
+
+    Options as :func:`factories`: ``vote``, ``votes``, ``no_rate``, ``vote_timeout``,
+    ``ack_timeout`` (coordinator), ``timeout``, ``collect`` (participants), ``retry``,
+    ``work_time``, ``script``.
+    """
+    from ..sim import World
+    made = factories(participants, **options)
+    world = World(seed=seed, latency=latency)
+    for name, make in made.items():
+        world.add_node(name, make)
     return world
+
+
+def harness(participants=3, seed=0, **options):
+    """A hand-stepping Harness with the 3PC coordinator and participants wired up."""
+    return RoleHarness(factories(participants, **options), seed=seed)

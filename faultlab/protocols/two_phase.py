@@ -31,6 +31,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..node import Node
+from ..sim.harness import Harness
 
 VOTE_RULES = ("yes", "no", "random")
 COORDINATOR = "co"
@@ -400,38 +401,75 @@ def participant_names(n):
     return [f"p{i}" for i in range(1, n + 1)]
 
 
-def build(participants=3, seed=0, latency=(1.0, 5.0), vote="yes", votes=None, no_rate=0.2,
-          vote_timeout=100.0, decision_timeout=100.0, retry=100.0, work_time=2.0,
-          cooperative=True, script=(), coordinator=COORDINATOR):
-    """A World with one 2PC coordinator (``'co'``) and participants ``p1..pN``.
+def names_of(participants):
+    """``3`` -> ['p1', 'p2', 'p3']; a list of ids is checked and kept."""
+    names = list(participants) if isinstance(participants, (list, tuple)) \
+        else participant_names(participants)
+    return list(check_participants(names))
 
-    ``votes`` overrides the rule per participant, e.g. ``{'p2': 'no'}``. Add
-    clients with ``world.add_clients(n, txn_workload(), targets=['co'])``.
-    """
-    from ..sim import World
-    names = participant_names(participants) if not isinstance(participants, (list, tuple)) \
-        else list(participants)
-    names = list(check_participants(names))
+
+def vote_rules(names, vote, votes, no_rate):
+    """The vote rule of each participant (``votes`` overrides ``vote`` per participant)."""
     votes = dict(votes or {})
     unknown = [p for p in votes if p not in names]
     if unknown:
         raise ConfigError(f"votes names unknown participant(s) {unknown}; participants are {names}")
-    check_vote(vote, no_rate)
-    for rule in votes.values():
+    for rule in [vote, *votes.values()]:
         check_vote(rule, no_rate)
-    world = World(seed=seed, latency=latency)
-    make_coordinator = functools.partial(
-        TwoPhaseCoordinator, names, vote_timeout=vote_timeout, retry=retry, script=script)
-    make_coordinator()                       # bad options fail here, with a ConfigError
-    world.add_node(coordinator, make_coordinator)
+    return {p: votes.get(p, vote) for p in names}
+
+
+def factories(participants=3, vote="yes", votes=None, no_rate=0.2, vote_timeout=100.0,
+              decision_timeout=100.0, retry=100.0, work_time=2.0, cooperative=True, script=(),
+              coordinator=COORDINATOR):
+    """``{node id: factory}`` for one coordinator and its participants; bad options raise here."""
+    names = names_of(participants)
+    rules = vote_rules(names, vote, votes, no_rate)
+    out = {coordinator: functools.partial(TwoPhaseCoordinator, names, vote_timeout=vote_timeout,
+                                          retry=retry, script=script)}
     for p in names:
-        make = functools.partial(
-            TwoPhaseParticipant, coordinator=coordinator, vote=votes.get(p, vote), no_rate=no_rate,
-            work_time=work_time, decision_timeout=decision_timeout, retry=retry,
-            cooperative=cooperative)
-        make()
-        world.add_node(p, make)
+        out[p] = functools.partial(TwoPhaseParticipant, coordinator=coordinator, vote=rules[p],
+                                   no_rate=no_rate, work_time=work_time,
+                                   decision_timeout=decision_timeout, retry=retry,
+                                   cooperative=cooperative)
+    for make in out.values():
+        make()                              # build one of each now, so a ConfigError surfaces here
+    return out
+
+
+def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
+    """A World with one 2PC coordinator (``'co'``) and participants ``p1..pN``.
+
+    Options as :func:`factories`: ``vote`` ('yes' | 'no' | 'random'), ``votes``
+    per participant (e.g. ``{'p2': 'no'}``), ``no_rate``, ``vote_timeout``,
+    ``decision_timeout``, ``retry``, ``work_time``, ``cooperative``, ``script``.
+    Add clients with ``world.add_clients(n, txn_workload(), targets=['co'])``.
+    """
+    from ..sim import World
+    made = factories(participants, **options)
+    world = World(seed=seed, latency=latency)
+    for name, make in made.items():
+        world.add_node(name, make)
     return world
+
+
+def harness(participants=3, seed=0, **options):
+    """A hand-stepping :class:`faultlab.sim.Harness` with the coordinator and participants wired up."""
+    return RoleHarness(factories(participants, **options), seed=seed)
+
+
+class RoleHarness(Harness):
+    """A Harness whose nodes run different classes: ``{name: factory}``."""
+
+    def __init__(self, factories, seed=0, start=True):
+        self.factories = dict(factories)
+        super().__init__(None, names=list(self.factories), seed=seed, start=start)
+
+    def boot(self, name):
+        self.factory = self.factories[name]
+        return super().boot(name)
+
+    crash_and_restart = boot
 
 
 def txn_workload(keys=2, values=10):
