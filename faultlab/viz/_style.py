@@ -6,9 +6,9 @@ has the same colour in the space-time diagram, the timeline and the log grid.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
 
 from ..errors import ConfigError
+from ._index import Period, index_for  # noqa: F401 - Period is part of this module's API
 
 # Okabe-Ito-like palette, readable for colour-blind viewers, then a few extra.
 NODE_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#8C6D1F",
@@ -16,9 +16,9 @@ NODE_PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"
 CLIENT_COLOR = "#888888"
 FAULT_COLORS = {"crash": "rgba(214, 39, 40, 0.18)", "pause": "rgba(255, 165, 0, 0.35)",
                 "partition": "rgba(120, 120, 120, 0.13)", "cut": "rgba(120, 120, 120, 0.10)"}
-FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
+FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13, color="#2A3F5F")
+_BLANK_TEMPLATE = "none"
 
-Period = namedtuple("Period", "kind node start end label")
 
 
 def natural_key(name):
@@ -27,15 +27,12 @@ def natural_key(name):
 
 
 def server_nodes(trace):
-    """Server node ids in a trace: those that started, in natural order."""
-    seen = {r.node for r in trace if r.kind in ("start", "role", "crash", "restart", "pause", "timer")
-            and r.node is not None}
-    return sorted(seen, key=natural_key)
+    """Server node ids in a trace, in natural order."""
+    return sorted(index_for(trace).servers, key=natural_key)
 
 
 def client_nodes(trace):
-    return sorted({r.node for r in trace if r.kind in ("invoke", "complete") and r.node is not None},
-                  key=natural_key)
+    return sorted(index_for(trace).clients, key=natural_key)
 
 
 def node_color(node, nodes=None):
@@ -81,39 +78,17 @@ def fault_periods(trace, end=None):
     """
     if end is None:
         end = trace[-1].t if trace else 0.0
-    out, open_crash, open_pause, open_net = [], {}, {}, None
-    for r in trace:
-        k = r.kind
-        if k == "crash":
-            open_crash.setdefault(r.node, r.t)
-        elif k == "restart" and r.node in open_crash:
-            out.append(Period("crash", r.node, open_crash.pop(r.node), r.t, f"{r.node} crashed"))
-        elif k == "pause":
-            open_pause.setdefault(r.node, r.t)
-        elif k == "resume" and r.node in open_pause:
-            out.append(Period("pause", r.node, open_pause.pop(r.node), r.t, f"{r.node} paused"))
-        elif k in ("partition", "cut"):
-            if open_net is not None:
-                out.append(Period(open_net[0], None, open_net[1], r.t, open_net[2]))
-            if k == "partition":
-                label = "partition " + " | ".join(",".join(g) for g in r.info.get("groups", []))
-            else:
-                label = f"cut {r.info.get('src')}→{r.info.get('dst')}"
-            open_net = (k, r.t, label)
-        elif k == "heal" and open_net is not None:
-            out.append(Period(open_net[0], None, open_net[1], r.t, open_net[2]))
-            open_net = None
-    for node, t in open_crash.items():
-        out.append(Period("crash", node, t, end, f"{node} crashed"))
-    for node, t in open_pause.items():
-        out.append(Period("pause", node, t, end, f"{node} paused"))
-    if open_net is not None:
-        out.append(Period(open_net[0], None, open_net[1], end, open_net[2]))
-    return out
+    return index_for(trace).periods(end)
 
 
-def shade_faults(fig, periods, lane_of, start=None, end=None, row=None, col=None, label=True, above=False):
-    """Shade fault periods: a band on the node's lane, or the full height for partitions."""
+def shade_faults(fig, periods, lane_of, start=None, end=None, label=True, above=False):
+    """Shade fault periods: a band on the node's lane, or the full height for partitions.
+
+    Shapes and labels are added in one layout update (adding them one by one
+    re-validates the layout each time, which live widgets cannot afford).
+    """
+    shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
+    layer = "above" if above else "below"
     for p in periods:
         x0 = p.start if start is None else max(p.start, start)
         x1 = p.end if end is None else min(p.end, end)
@@ -121,28 +96,36 @@ def shade_faults(fig, periods, lane_of, start=None, end=None, row=None, col=None
             continue
         if x1 == x0:
             x1 = x0 + 0.5
-        kw = dict(x0=x0, x1=x1, fillcolor=FAULT_COLORS.get(p.kind, FAULT_COLORS["partition"]),
-                  line_width=0, layer="above" if above else "below")
-        if row is not None:
-            kw.update(row=row, col=col)
+        fill = FAULT_COLORS.get(p.kind, FAULT_COLORS["partition"])
         if p.node is None:
-            fig.add_vrect(**kw, annotation_text=p.label if label else None,
-                          annotation_position="top left", annotation_font_size=10,
-                          annotation_font_color="#555")
+            shapes.append(dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1,
+                               fillcolor=fill, line=dict(width=0), layer=layer))
+            if label:
+                notes.append(dict(x=x0, y=1, xref="x", yref="paper", xanchor="left", yanchor="top",
+                                  text=p.label, showarrow=False, font=dict(size=10, color="#555")))
         elif p.node in lane_of:
             y = lane_of[p.node]
-            fig.add_shape(type="rect", y0=y - 0.42, y1=y + 0.42, **kw)
+            shapes.append(dict(type="rect", xref="x", yref="y", x0=x0, x1=x1, y0=y - 0.42, y1=y + 0.42,
+                               fillcolor=fill, line=dict(width=0), layer=layer))
             if label:
-                fig.add_annotation(x=x0, y=y + 0.3, text=p.kind + ("ed" if p.kind == "crash" else "d"),
-                                   showarrow=False, xanchor="left", font=dict(size=10, color="#777"),
-                                   **({} if row is None else dict(row=row, col=col)))
+                notes.append(dict(x=x0, y=y + 0.3, xref="x", yref="y", xanchor="left", showarrow=False,
+                                  text=p.kind + ("ed" if p.kind == "crash" else "d"),
+                                  font=dict(size=10, color="#777")))
+    fig.update_layout(shapes=shapes, annotations=notes)
     return fig
 
 
 def base_layout(fig, title, height):
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left"), height=height,
-                      template="plotly_white", font=FONT, margin=dict(l=70, r=20, t=60, b=50),
+    # A small explicit style instead of a named template: assigning a template deep-copies it,
+    # which costs tens of ms per figure and live widgets redraw several times a second.
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=17, color="#2A3F5F")),
+                      height=height, template=_BLANK_TEMPLATE, font=FONT, paper_bgcolor="white",
+                      plot_bgcolor="white", colorway=list(NODE_PALETTE),
+                      margin=dict(l=70, r=20, t=60, b=50),
                       hoverlabel=dict(font_size=12), legend=dict(orientation="h", y=-0.18, x=0))
+    fig.update_xaxes(gridcolor="#EBF0F8", linecolor="#BBB", zerolinecolor="#EBF0F8", ticks="outside",
+                     tickcolor="#BBB")
+    fig.update_yaxes(gridcolor="#EBF0F8", zerolinecolor="#EBF0F8")
     return fig
 
 

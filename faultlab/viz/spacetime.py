@@ -86,7 +86,9 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
         stride = total / max_messages
         arrows = [arrows[int(i * stride)] for i in range(max_messages)]
 
-    fig = go.Figure()
+    # Built unvalidated from plain dicts (validation costs more than drawing in a live
+    # widget); validation is switched back on for whatever the caller does next.
+    fig = go.Figure(_validate=False)
     lane_of = _style.lanes_axis(fig, lanes, servers)
     _add_messages(fig, arrows, lanes, lane_of, servers, t1 - t0)
     _add_roles(fig, records, lane_of, servers, start, end)
@@ -100,6 +102,7 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
                        f"{shown}</span>", height or 120 + 70 * len(lanes))
     fig.update_xaxes(title_text="time (ms)", range=[t0, t1], showgrid=True, gridcolor="#eee")
     fig.update_layout(meta={"messages_total": total, "messages_shown": len(arrows)})
+    fig._validate = True
     return fig
 
 
@@ -129,14 +132,14 @@ def _add_messages(fig, arrows, lanes, lane_of, servers, span):
     for node, (xs, ys_, ts, sizes) in by_sender.items():
         if not xs:
             continue
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys_, mode="lines+markers", name=f"from {node}", text=ts, hoverinfo="text",
+        fig.add_trace(dict(
+            type="scatter", x=xs, y=ys_, mode="lines+markers", name=f"from {node}", text=ts, hoverinfo="text",
             line=dict(color=_style.node_color(node, servers) if node in servers else _style.CLIENT_COLOR,
                       width=1.2),
             marker=dict(symbol="arrow", angleref="previous", size=sizes),
             connectgaps=False))
-    fig.add_trace(go.Scatter(
-        x=dx, y=dy, mode="lines+markers", name="dropped", text=dt, hoverinfo="text",
+    fig.add_trace(dict(
+        type="scatter", x=dx, y=dy, mode="lines+markers", name="dropped", text=dt, hoverinfo="text",
         line=dict(color="#d62728", width=1, dash="dot"),
         marker=dict(symbol="x-thin", size=dsz, line=dict(color="#d62728", width=2.5)),
         connectgaps=False, visible=True if dx else "legendonly"))
@@ -157,7 +160,7 @@ def _add_roles(fig, records, lane_of, servers, start, end):
         labels.append(f"{role}{term_txt}" if role in LEADER_ROLES else "")
         colors.append(_style.node_color(r.node, servers))
     if xs:
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers+text", name="role change", text=labels, hovertext=texts,
+        fig.add_trace(dict(
+            type="scatter", x=xs, y=ys, mode="markers+text", name="role change", text=labels, hovertext=texts,
             hoverinfo="text", textposition="top center", textfont=dict(size=11, color="#333"),
             marker=dict(symbol="diamond", size=10, color=colors, line=dict(color="white", width=1))))

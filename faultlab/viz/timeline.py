@@ -8,11 +8,10 @@ shade the whole height.
 """
 from __future__ import annotations
 
-from collections import namedtuple
-
 import plotly.graph_objects as go
 
 from . import _style
+from ._index import RolePeriod, index_for  # noqa: F401 - RolePeriod is part of the API
 
 ROLE_COLORS = {"leader": "#1B5E20", "primary": "#1B5E20", "coordinator": "#1B5E20",
                "candidate": "#F9A825", "follower": "#90CAF9", "backup": "#90CAF9",
@@ -22,22 +21,11 @@ OTHER_ROLE_COLORS = ("#9575CD", "#4DB6AC", "#F06292", "#A1887F", "#FFB74D", "#79
 DARK_ROLES = ("leader", "primary", "coordinator", "commit", "committed", "abort", "aborted")
 ORDER = ("leader", "primary", "coordinator", "candidate", "follower", "backup", "participant")
 
-RolePeriod = namedtuple("RolePeriod", "node role term start end")
-
-
 def role_periods(trace, end=None):
     """Each node's role periods ``RolePeriod(node, role, term, start, end)`` from 'role' records."""
+    trace = _style.check_trace(trace, "role_periods")
     end = end if end is not None else (trace[-1].t if trace else 0.0)
-    current, out = {}, []
-    for r in trace:
-        if r.kind == "role" or (r.kind == "crash" and r.node in current):
-            prev = current.pop(r.node, None)
-            if prev is not None:
-                out.append(RolePeriod(r.node, prev[0], prev[1], prev[2], r.t))
-            if r.kind == "role" and r.info.get("role") is not None:
-                current[r.node] = (r.info.get("role"), r.info.get("term"), r.t)
-    for node, (role, term, t) in current.items():
-        out.append(RolePeriod(node, role, term, t, end))
+    out = index_for(trace).role_periods(end)
     return sorted(out, key=lambda p: (p.start, _style.natural_key(p.node)))
 
 
@@ -59,7 +47,7 @@ def timeline(trace, start=None, end=None, title=None, height=None):
     t0 = start if start is not None else (trace[0].t if trace else 0.0)
     t1 = end if end is not None else max(t_end, t0 + 1.0)
 
-    fig = go.Figure()
+    fig = go.Figure(_validate=False)   # plain dicts, validated by the tests; fast for live widgets
     lane_of = _style.lanes_axis(fig, nodes)
     roles = sorted({p.role for p in periods},
                    key=lambda r: (ORDER.index(r) if r in ORDER else len(ORDER), str(r)))
@@ -67,8 +55,8 @@ def timeline(trace, start=None, end=None, title=None, height=None):
         mine = [p for p in periods if p.role == role and p.end >= t0 and p.start <= t1]
         if not mine:
             continue
-        fig.add_trace(go.Bar(
-            orientation="h", name=str(role), y=[lane_of[p.node] for p in mine],
+        fig.add_trace(dict(
+            type="bar", orientation="h", name=str(role), y=[lane_of[p.node] for p in mine],
             base=[p.start for p in mine], x=[max(p.end - p.start, 0.5) for p in mine],
             marker=dict(color=role_color(role, roles), line=dict(color="white", width=1)),
             width=0.62, text=[_term_label(p) for p in mine], textposition="inside",
@@ -86,6 +74,7 @@ def timeline(trace, start=None, end=None, title=None, height=None):
     fig.update_layout(barmode="overlay", uniformtext=dict(minsize=9, mode="hide"),
                       legend=dict(orientation="h", y=-0.2, x=0, title_text="role: "))
     fig.update_xaxes(title_text="time (ms)", range=[t0, t1], showgrid=True, gridcolor="#eee")
+    fig._validate = True
     return fig
 
 

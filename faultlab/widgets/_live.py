@@ -1,0 +1,60 @@
+"""The panel's live figure: which figure to draw over which window, and pushing it to the browser.
+
+Figures are windowed (the last ``window`` ms of the trace) and the trace
+indexes are incremental, so a redraw costs the same after a minute of
+simulated time as after a second.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from ..errors import ConfigError
+from ..viz import availability, log_grid, spacetime, timeline
+
+FIGURES = ("spacetime", "timeline", "log_grid", "availability")
+
+
+def draw(kind, trace, cluster, now, window, max_messages=300, kinds=None, statuses=None):
+    """Build the named figure for the window ending at ``now``."""
+    start = max(0.0, now - window)
+    end = max(now, start + 1.0)
+    if callable(kind):
+        return kind(cluster, start, end)
+    if kind == "spacetime":
+        return spacetime(trace, start=start, end=end, kinds=kinds, max_messages=max_messages, height=420)
+    if kind == "timeline":
+        return timeline(trace, start=max(0.0, now - 4 * window), end=end, height=380)
+    if kind == "log_grid":
+        return log_grid(statuses if statuses is not None else cluster.status(), max_entries=40, height=380)
+    if kind == "availability":
+        history = getattr(cluster, "history", None)
+        if history is None:
+            raise ConfigError("the availability figure needs a cluster that records a client history")
+        return availability(history, trace=trace, height=420)
+    raise ConfigError(f"unknown figure {kind!r}; choose one of {', '.join(FIGURES)} "
+                      "or pass a function (cluster, start_ms, end_ms) -> Figure")
+
+
+def check_figure(kind):
+    if not callable(kind) and kind not in FIGURES:
+        raise ConfigError(f"unknown figure {kind!r}; choose one of {', '.join(FIGURES)} "
+                          "or pass a function (cluster, start_ms, end_ms) -> Figure")
+    return kind
+
+
+def push(widget: go.FigureWidget, fig):
+    """Replace the widget's content with ``fig`` in one batched message.
+
+    When the trace layout matches (same count and types, the usual case while
+    time advances) traces are updated in place; otherwise they are replaced.
+    """
+    with widget.batch_update():
+        same = len(widget.data) == len(fig.data) and all(
+            a.type == b.type for a, b in zip(widget.data, fig.data))
+        if same:
+            for old, new in zip(widget.data, fig.data):
+                old.update(new._props, overwrite=True)
+        else:
+            widget.data = []
+            widget.add_traces(list(fig.data))
+        widget.layout = fig.layout
