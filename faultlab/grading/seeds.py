@@ -13,7 +13,7 @@ import os
 from ..errors import ConfigError
 
 ENV_VAR = "FAULTLAB_GRADING_SEEDS"
-DEFAULT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
+DEFAULT_SEEDS = tuple(range(1, 17))
 MAX_SEEDS = 200
 
 _HELP = (f"set {ENV_VAR} to comma-separated non-negative integers such as '101,202,303', "
