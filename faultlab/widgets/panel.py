@@ -330,10 +330,11 @@ class FaultPanel(W.VBox):
 
     def close(self):
         """Stop background tasks and close the widgets."""
-        for task in (self._task, self._poller):
+        for task in (getattr(self, "_task", None), getattr(self, "_poller", None)):
             if task is not None:
                 task.cancel()
-        self.clock.play.value = False
+        if hasattr(self, "clock"):
+            self.clock.play.value = False
         super().close()
 
     # -- event log -----------------------------------------------------------

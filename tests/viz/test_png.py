@@ -1,5 +1,7 @@
 """save_png renders through kaleido and the system Chromium (no browser download)."""
 import struct
+import sys
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -7,6 +9,9 @@ import pytest
 from faultlab import ConfigError
 from faultlab.viz import save_png, timeline
 from faultlab.viz.png import find_browser
+
+sys.path.insert(0, str(Path(__file__).parent))
+import toy_leader  # noqa: E402
 
 
 def _png_size(path):
@@ -17,7 +22,6 @@ def _png_size(path):
 
 @pytest.mark.skipif(find_browser() is None, reason="needs Chromium (apt-get install chromium)")
 def test_save_png_writes_a_png_of_the_requested_size(tmp_path):
-    import toy_leader
     w = toy_leader.build(3, seed=1)
     w.run(until=500)
     out = save_png(timeline(w), tmp_path / "sub" / "timeline.png", width=800, height=300, scale=1)
