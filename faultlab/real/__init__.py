@@ -5,12 +5,16 @@
 ...     zk.crash(zk.leader()); zk.wait_for(lambda s: zk.leader())
 """
 from .cluster import RealCluster
-from .errors import (ClusterStartError, NamespaceUnavailableError, NodeStateError, PortInUseError,
+from .errors import (ClusterStartError, NamespaceUnavailableError, PortInUseError,
                      ServersNotInstalledError)
-from .proxy import LinkProxy
+from .docker import ComposeCluster
 from .etcd import EtcdCluster
+from .measure import Failover, measure_failover
+from .proxy import LinkProxy
+from .workload import RealRun, recover, run_workload
 from .zookeeper import ZooKeeperEnsemble
 
-__all__ = ["RealCluster", "ZooKeeperEnsemble", "EtcdCluster", "LinkProxy",
-           "ClusterStartError", "NamespaceUnavailableError", "NodeStateError", "PortInUseError",
+__all__ = ["RealCluster", "ZooKeeperEnsemble", "EtcdCluster", "LinkProxy", "ComposeCluster",
+           "run_workload", "recover", "RealRun", "measure_failover", "Failover",
+           "ClusterStartError", "NamespaceUnavailableError", "PortInUseError",
            "ServersNotInstalledError"]

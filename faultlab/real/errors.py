@@ -39,7 +39,3 @@ class NamespaceUnavailableError(FaultlabError, RuntimeError):
 
 class ClusterStartError(FaultlabError, RuntimeError):
     """Servers were started but did not form a working cluster in time."""
-
-
-class NodeStateError(FaultlabError, RuntimeError):
-    """An operation that needs the node in another state (e.g. wipe a running node)."""
