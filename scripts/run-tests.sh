@@ -11,9 +11,10 @@ VENV=${VENV:-.venv}
 PYTEST_ARGS=${PYTEST_ARGS:-tests}
 NBVAL=${NBVAL:-1}
 NBVAL_PATHS=${NBVAL_PATHS:-notebooks labs}
-py=$VENV/bin/python
+venv_bin=$(cd "$VENV/bin" && pwd) || { echo "[test] no virtual environment at $VENV: run 'make test'"; exit 1; }
+py=$venv_bin/python
 
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$venv_bin:$PATH"
 export PYTHONUNBUFFERED=1
 # kaleido (static figure export) finds the Debian Chromium through BROWSER_PATH.
 [[ -z ${BROWSER_PATH:-} && -x /usr/bin/chromium ]] && export BROWSER_PATH=/usr/bin/chromium
