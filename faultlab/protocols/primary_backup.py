@@ -45,11 +45,12 @@ Entry = namedtuple("Entry", "epoch op f key value")
 def apply_op(state, f, key, value):
     """Apply one client operation to the dict ``state``; return (ok, result or error text).
 
-    read/write/cas act on a register (``key`` None), get/put/append on keys;
+    read/write/cas act on a register (``key`` None; unset reads ``None``),
+    get/put/append on keys (unset reads ``""``, as in etcd and ZooKeeper);
     append concatenates strings, cas takes ``[expected, new]``.
     """
     if f in READS:
-        return True, state.get(key)
+        return True, state.get(key, None if f == "read" else "")
     if f in ("write", "put"):
         state[key] = value
         return True, value
@@ -387,7 +388,7 @@ class PrimaryBackup(Node):
             if self.applied < self.promote_len:
                 ctx.fail(op, "new primary still catching up; retry")
             else:
-                ctx.reply(op, self.state.get(op.key))
+                ctx.reply(op, apply_op(self.state, op.f, op.key, None)[1])
             return
         if op.id in self.ids:
             return                          # a duplicated request: the first copy answers

@@ -1,0 +1,54 @@
+"""Randomized fault runs: fenced sync primary–backup never loses an acknowledged write nor
+has two primaries accepting writes; async or naive failover does, for named seeds."""
+import pytest
+
+from faultlab.check import linearizable
+from faultlab.scenarios.primary_backup import random_faults
+
+SEEDS = 300
+ASYNC_LOSES_WRITES_SEED = 0        # fenced + async: acknowledged writes lost in a failover
+NAIVE_LOSES_WRITES_SEED = 0        # naive + sync: a second primary overwrites acknowledged writes
+NAIVE_SPLIT_BRAIN_SEED = 2         # naive + async: two primaries acknowledge writes at once
+
+
+def _assert_safe(seeds):
+    bad = {}
+    for seed in seeds:
+        run = random_faults(seed=seed, mode="sync", policy="fenced")
+        if not run.check.ok:
+            bad[seed] = run.check.explanation
+    assert not bad, f"unsafe seeds: {bad}"
+
+
+def test_fenced_sync_is_safe_over_many_seeds():
+    _assert_safe(range(SEEDS))
+
+
+@pytest.mark.slow
+def test_fenced_sync_is_safe_over_more_seeds():
+    _assert_safe(range(SEEDS, 1500))
+
+
+@pytest.mark.parametrize("seed", range(0, 100, 3))
+def test_fenced_sync_client_histories_are_linearizable(seed):
+    run = random_faults(seed=seed, mode="sync", policy="fenced")
+    result = linearizable(run.world.history, "kv", timeout=30)
+    assert result.ok, result.explanation
+    assert sum(o.status == "ok" for o in run.world.history.operations()) > 50
+
+
+def test_fenced_async_loses_acknowledged_writes_for_a_named_seed():
+    run = random_faults(seed=ASYNC_LOSES_WRITES_SEED, mode="async", policy="fenced")
+    assert {v["check"] for v in run.check.violations} == {"lost-writes"}
+    assert not linearizable(run.world.history, "kv", timeout=30).ok
+
+
+def test_naive_sync_loses_acknowledged_writes_for_a_named_seed():
+    run = random_faults(seed=NAIVE_LOSES_WRITES_SEED, mode="sync", policy="naive")
+    assert "lost-writes" in {v["check"] for v in run.check.violations}
+
+
+def test_naive_async_has_split_brain_for_a_named_seed():
+    run = random_faults(seed=NAIVE_SPLIT_BRAIN_SEED, mode="async", policy="naive")
+    sb = [v for v in run.check.violations if v["check"] == "split-brain"]
+    assert sb and all(v["writes"][n] for v in sb for n in v["nodes"])
