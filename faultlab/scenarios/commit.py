@@ -69,8 +69,12 @@ def on_step(world, step, action, participants=None):
 
 
 def crash_at_step(protocol="2pc", step="all-voted", victim="co", down=1000.0, seed=0,
-                  participants=3, settle=2000.0, **options):
-    """One scripted transaction; crash ``victim`` right after ``step`` and restart it ``down`` ms later."""
+                  participants=3, settle=2000.0, until=None, **options):
+    """One scripted transaction; crash ``victim`` right after ``step`` and restart it ``down`` ms later.
+
+    The run lasts until ``TXN_AT + down + settle`` ms, or ``until`` if given
+    (e.g. a crash-stop run: a huge ``down`` and a short ``until``).
+    """
     proto = _protocol(protocol)
     w = proto.build(participants, seed=seed, script=[(TXN_AT, "x", 1)], **options)
     w._check(victim)
@@ -79,7 +83,7 @@ def crash_at_step(protocol="2pc", step="all-voted", victim="co", down=1000.0, se
         w.crash(victim)
         w.at(w.now + down, w.restart, victim)
     fired = on_step(w, step, crash)
-    w.run(until=TXN_AT + down + settle)
+    w.run(until=until if until is not None else TXN_AT + down + settle)
     when = f"t={fired[0].t:g} ms" if fired else "never (the step was not reached)"
     story = (f"{protocol}: {victim} crashed right after '{step}' ({when}) and restarted "
              f"{down:g} ms later")
