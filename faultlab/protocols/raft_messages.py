@@ -21,7 +21,10 @@ class Command:
     def __repr__(self):
         if self.f == "noop":
             return "noop"
-        arg = "" if self.value is None else repr(self.value)
+        if self.f == "cas" and isinstance(self.value, tuple) and len(self.value) == 2:
+            arg = f"{self.value[0]!r}->{self.value[1]!r}"
+        else:
+            arg = "" if self.value is None else repr(self.value)
         key = "" if self.key is None else f"{self.key}"
         inner = ",".join(x for x in (key, arg) if x)
         return f"{self.f}({inner})#{self.id}"
