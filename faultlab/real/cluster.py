@@ -226,10 +226,11 @@ class RealCluster:
         return out
 
     def _note_role(self, node, role, term):
-        if role is None or self._roles[node] == (role, term):
-            return
-        self._roles[node] = (role, term)
-        self.record("role", node, {"role": role, "term": term})
+        with self._lock:
+            if role is None or self._roles[node] == (role, term):
+                return
+            self._roles[node] = (role, term)
+            self.record("role", node, {"role": role, "term": term})
 
     def leader(self):
         """The running node that says it leads (highest term wins), or None."""
@@ -384,8 +385,17 @@ class RealCluster:
         self.record("cut", None, {"src": src, "dst": dst})
         return True
 
+    def set_loss(self, p):
+        """Lose each packet between servers with probability ``p`` (0 turns loss off)."""
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ConfigError(f"loss is a probability between 0 and 1, got {p!r}")
+        self._need_fabric()
+        self.fabric.set_loss(float(p))
+        self.record("network", None, {"loss": float(p)})
+        return True
+
     def heal(self):
-        """Remove every partition and cut between servers."""
+        """Remove every partition and cut between servers (packet loss stays: ``set_loss(0)``)."""
         if self.fabric is not None:
             self.fabric.set_blocked({})
         self.record("heal", None, {})

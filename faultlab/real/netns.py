@@ -12,7 +12,8 @@ in them. Nothing to clean up after a crash.
 
 A partition installs an nftables table in each affected server namespace that
 drops *incoming* packets from the other side, so senders see silence (like a
-real partition), not an immediate error.
+real partition), not an immediate error. Random loss uses the same table
+(``numgen random``; this kernel has no netem, so there is no injected delay).
 """
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ class Fabric:
             _in(h.pid, "ip", "addr", "add", f"{self.addr[name]}/24", "dev", "eth0")
             _in(h.pid, "ip", "link", "set", "eth0", "up")
         self.blocked: dict = {n: set() for n in self.names}   # node -> peers it cannot hear
+        self.loss = 0.0
 
     def pid(self, name):
         """The pid whose network namespace ``name``'s server runs in."""
@@ -107,19 +109,33 @@ class Fabric:
         """``blocked[node]`` = the peers whose packets ``node`` must drop (replaces old rules)."""
         for name in self.names:
             want = set(blocked.get(name, ()))
-            if want == self.blocked[name]:
-                continue
-            script = "table inet faultlab {}\ndelete table inet faultlab\n"
-            if want:
-                srcs = ", ".join(self.addr[p] for p in sorted(want))
-                script += ("table inet faultlab {\n chain input {\n"
-                           "  type filter hook input priority 0; policy accept;\n"
-                           f"  ip saddr {{ {srcs} }} drop\n }}\n}}\n")
-            r = subprocess.run(["nsenter", "-t", str(self.pid(name)), "-n", "nft", "-f", "-"],
-                               input=script, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise RuntimeError(f"nft in {name}'s namespace failed: {r.stderr.strip()}")
-            self.blocked[name] = want
+            if want != self.blocked[name]:
+                self._apply(name, want, self.loss)
+                self.blocked[name] = want
+
+    def set_loss(self, p):
+        """Drop each packet between servers with probability ``p`` (on arrival, both directions)."""
+        for name in self.names:
+            self._apply(name, self.blocked[name], p)
+        self.loss = p
+
+    def _apply(self, name, blocked, loss):
+        script = "table inet faultlab {}\ndelete table inet faultlab\n"
+        rules = []
+        if blocked:
+            rules.append(f"ip saddr {{ {', '.join(self.addr[p] for p in sorted(blocked))} }} drop")
+        if loss >= 1:
+            rules.append('iifname "eth0" drop')
+        elif loss > 0:
+            rules.append(f'iifname "eth0" numgen random mod 10000 < {max(1, round(loss * 10000))} drop')
+        if rules:
+            script += ("table inet faultlab {\n chain input {\n"
+                       "  type filter hook input priority 0; policy accept;\n"
+                       + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
+        r = subprocess.run(["nsenter", "-t", str(self.pid(name)), "-n", "nft", "-f", "-"],
+                           input=script, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"nft in {name}'s namespace failed: {r.stderr.strip()}")
 
     def close(self):
         for h in [*self.holders.values(), self.hub]:

@@ -22,9 +22,22 @@ _held: dict = {}          # port -> open lock fd
 _lock = threading.Lock()
 
 
+def _lock_dir():
+    if not os.path.isdir(LOCK_DIR):
+        os.makedirs(LOCK_DIR, exist_ok=True)
+        try:
+            os.chmod(LOCK_DIR, 0o1777)      # shared by every user, like /tmp itself
+        except PermissionError:
+            pass
+    return LOCK_DIR
+
+
 def _try_lock(port):
-    os.makedirs(LOCK_DIR, exist_ok=True)
-    fd = os.open(os.path.join(LOCK_DIR, f"{port}.lock"), os.O_CREAT | os.O_RDWR, 0o666)
+    path = os.path.join(_lock_dir(), f"{port}.lock")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDONLY, 0o644)   # flock needs no write access
+    except PermissionError:                 # another user's lock file: treat the port as taken
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -252,6 +252,8 @@ def _nemesis(cluster, schedule, start, run, stop):
 def recover(cluster, timeout=60.0):
     """Undo every fault: heal the network, resume paused and restart crashed servers."""
     cluster.heal()
+    if getattr(cluster, "fabric", None) is not None and cluster.fabric.loss:
+        cluster.set_loss(0)
     for node in cluster.nodes:
         cluster.resume(node)
         cluster.restart(node)

@@ -199,6 +199,16 @@ def test_client_link_blackhole_expires_the_session_or_lease(cluster):
             link.heal()
 
 
+def test_total_packet_loss_leaves_no_leader_and_lifting_it_recovers(cluster):
+    assert cluster.set_loss(1.0)
+    leaderless = cluster.wait_for(lambda st: all(s["role"] not in ("leader", "follower") for s in st), 20)
+    assert leaderless, f"someone still leads or follows with every packet lost: {cluster.status()}"
+    assert cluster.set_loss(0)
+    assert cluster.wait_for(lambda st: cluster.leader(), 30)
+    with pytest.raises(ValueError, match="probability"):
+        cluster.set_loss(1.5)
+
+
 def test_nemesis_with_concurrent_clients_loses_nothing_and_stays_linearizable(cluster, record_property):
     schedule = nemesis.random_schedule(cluster.nodes, 30000, seed=11, every=3000, heal_after=2000,
                                        kinds=("crash", "pause", "partition", "crash-leader", "pause-leader"))

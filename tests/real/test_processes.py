@@ -12,7 +12,7 @@ import pytest
 from faultlab import UnknownNodeError
 from faultlab.errors import ConfigError
 from faultlab.real import (EtcdCluster, NamespaceUnavailableError, PortInUseError, ServersNotInstalledError,
-                           ZooKeeperEnsemble, ports, zookeeper)
+                           ZooKeeperEnsemble, netns, ports, zookeeper)
 
 pytestmark = pytest.mark.real
 HELPER = os.path.join(os.path.dirname(__file__), "_start_cluster.py")
@@ -104,6 +104,13 @@ def test_bad_parameters_and_missing_servers_say_what_to_do(monkeypatch, tmp_path
     monkeypatch.setattr(zookeeper, "JAVA_DIR", str(tmp_path))
     with pytest.raises(ServersNotInstalledError, match="apt-get install -y zookeeper"):
         ZooKeeperEnsemble(n=1)
+
+
+def test_without_root_partitions_say_what_to_use_instead(monkeypatch):
+    monkeypatch.setattr(netns.os, "geteuid", lambda: 1000)
+    assert "root" in netns.unavailable_reason()
+    with pytest.raises(NamespaceUnavailableError, match="root.*simulator.*docker-compose"):
+        EtcdCluster(n=1, network="netns")
 
 
 def test_a_taken_client_port_is_reported():
