@@ -14,6 +14,36 @@ class Broken(Exception):
     """A rule the node broke, as one sentence."""
 
 
+class Logged(Harness):
+    """A Harness that writes down each step and what the node did, for ``lab.reproduce``."""
+
+    def __init__(self, factory):
+        self.log: list = []
+        super().__init__(factory, start=False)
+
+    def _watch(self, what, node, action):
+        sent, roles = len(self.outbox), dict(self.roles)
+        self.log.append(what)
+        action()
+        for src, dst, msg in self.outbox[sent:]:
+            self.log.append(f"    {src} -> {dst}: {msg}")
+        if self.roles.get(node) != roles.get(node):
+            self.log.append(f"    {node} announces {self.roles[node][0]} in term {self.roles[node][1]}")
+
+    def boot(self, name):
+        self._watch(f"boot {name} (its storage: {dict(self.storage[name])})", name,
+                    lambda: Harness.boot(self, name))
+        return self.nodes[name]
+
+    crash_and_restart = boot
+
+    def deliver(self, dst, src, msg):
+        self._watch(f"deliver to {dst} from {src}: {msg}", dst, lambda: Harness.deliver(self, dst, src, msg))
+
+    def fire(self, name, timer):
+        self._watch(f"fire {name}'s timer {timer!r}", name, lambda: Harness.fire(self, name, timer))
+
+
 def _role(h, node):
     return h.roles.get(node, (None, None))
 
@@ -45,9 +75,8 @@ def _answer(h, src, dst, kind):
     return got[0][2]
 
 
-def revote_after_crash(factory):
+def revote_after_crash(h):
     """n1 and n2 run in term 1; n3 votes for n1, crashes, restarts, then hears n2."""
-    h = Harness(factory)
     rv1 = _fire_election(h, "n1")
     rv2 = _fire_election(h, "n2")
     if rv1.term != 1 or rv2.term != 1:
@@ -58,6 +87,7 @@ def revote_after_crash(factory):
     if not first.granted:
         raise Broken("n3 (a follower in term 0) refused its vote to n1, the first candidate of term 1; "
                      "a node grants its vote to the first candidate that asks in a term")
+    h.log.append("crash n3 (everything on self is lost, ctx.storage is kept)")
     h.crash_and_restart("n3")
     h.deliver("n3", "n2", rv2)
     second = _answer(h, "n3", "n2", "VoteReply")
@@ -68,9 +98,8 @@ def revote_after_crash(factory):
     return None
 
 
-def term_rules(factory):
+def term_rules(h):
     """Adopt higher terms, refuse stale RequestVote/AppendEntries, ignore stale votes, step down."""
-    h = Harness(factory)
     h.deliver("n1", "n2", AppendEntries(3, "n2"))
     if _role(h, "n1") != ("follower", 3):
         raise Broken(f"after AppendEntries(term=3) from leader n2, n1 should be follower in term 3, "
@@ -85,6 +114,7 @@ def term_rules(factory):
         raise Broken(f"n1 (term 3) got RequestVote(term=2) and answered {reply}; a request from an older "
                      "term must be refused with the current term: VoteReply(term=3, granted=False)")
     h.now = 10.0
+    h.log.append("the clock moves to t=10 ms")
     timers = dict(h.timers["n1"])
     h.deliver("n1", "n3", AppendEntries(2, "n3"))
     stale = _answer(h, "n1", "n3", "AppendReply")
@@ -123,10 +153,14 @@ SCENARIOS = {"revote": revote_after_crash, "terms": term_rules}
 
 
 def step(name, factory):
-    """Run hand-stepped scenario ``name``: None, or the broken rule (student exceptions included)."""
+    """Run hand-stepped scenario ``name``: (broken rule or None, the Logged harness or None)."""
+    h = None
     try:
-        return SCENARIOS[name](factory)
+        h = Logged(factory)
+        for node in h.names:
+            h.boot(node)
+        return SCENARIOS[name](h), h
     except Broken as b:
-        return str(b)
+        return str(b), h
     except Exception as e:  # noqa: BLE001 - the student's code may raise anything
-        return f"your node raised {type(e).__name__}: {e}"
+        return f"your node raised {type(e).__name__}: {e}", h

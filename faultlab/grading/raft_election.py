@@ -43,7 +43,8 @@ _cache: dict = {}
 
 __all__ = ["ELECTION_TIMEOUT", "HEARTBEAT_INTERVAL", "RequestVote", "VoteReply", "AppendEntries",
            "AppendReply", "MESSAGES", "majority", "CHECKS", "grade", "check_safety", "check_liveness",
-           "check_majority", "check_terms", "check_heartbeats", "score", "reproduce", "watch",
+           "check_majority", "check_terms", "check_heartbeats", "score", "results", "reproduce", "watch",
+           "timeline",
            "grading_seeds"]
 
 
@@ -74,11 +75,12 @@ def _grade(node_class, check, seeds):
     number, title, points, verified, scenario, stepped = CHECKS[check]
     outcome = Outcome(number, title, points, verified)
     if stepped:
-        broken = _election_steps.step(stepped, node_class)
+        broken, _harness = _election_steps.step(stepped, node_class)
         if broken:
-            outcome.failure = Failure(broken, "hand-stepped scenario (3 nodes, the grader delivers each "
-                                              "message itself; no seed involved)",
-                                      reproduce=f"read faultlab/grading/_election_steps.py, {stepped}")
+            outcome.failure = Failure(broken, "a hand-stepped scenario (3 nodes; the grader delivers each "
+                                              "message itself, no seed involved)",
+                                      reproduce=f"lab.reproduce({_name(node_class)}, {check!r}) prints the "
+                                                "grader's steps and your node's answers")
             return outcome
     if scenario:
         outcome.total_runs = len(seeds)
@@ -136,17 +138,42 @@ def score(node_class, seeds=None):
     print(score_report(TITLE, results(node_class, seeds)))
 
 
-def reproduce(node_class, check, seed):
-    """Replay the simulated run of ``check`` for ``seed``; returns the World (trace, status) to inspect."""
+def reproduce(node_class, check, seed=None):
+    """Replay a check: with ``seed``, its simulated run (returns the World: trace, status);
+    without, its hand-stepped scenario (prints each step and the node's answers; returns the Harness)."""
     _check_name(check)
-    scenario = CHECKS[check][4]
+    _check_factory(node_class)
+    _number, _title, _points, _verified, scenario, stepped = CHECKS[check]
+    if seed is None:
+        if stepped is None:
+            raise ConfigError(f"check {check!r} runs simulations: give the seed its report names, e.g. "
+                              f"lab.reproduce(RaftElection, {check!r}, seed=1)")
+        broken, harness = _election_steps.step(stepped, node_class)
+        for line in (harness.log if harness else []):
+            print(line)
+        print(f"=> {broken or 'every rule held'}")
+        return harness
     if scenario is None:
-        raise ConfigError(f"check {check!r} is hand-stepped, with no seed: read the rule it names in "
-                          "its report and step your node with faultlab.Harness")
-    world, faults, problem = _election_runs.run(scenario, _check_factory(node_class), seed)
+        raise ConfigError(f"check {check!r} is hand-stepped, with no seed: call "
+                          f"lab.reproduce(RaftElection, {check!r}) without a seed")
+    world, faults, problem = _election_runs.run(scenario, node_class, seed)
     print(f"{check} run, seed {seed}: {problem or 'no problem found'}")
-    print("faults: " + "; ".join(faults))
+    print("faults: " + ("; ".join(faults) or "none"))
+    print("lab.timeline(world) prints its role changes and faults; world.trace has every event")
     return world
+
+
+def timeline(world):
+    """Print a world's role changes and faults, one line each (what to read after ``reproduce``)."""
+    for r in world.trace:
+        if r.kind == "role":
+            print(f"t={r.t:8.1f} ms  {r.node}  {r.info['role']:<9} term {r.info['term']}")
+        elif r.kind in ("crash", "restart", "pause", "resume"):
+            print(f"t={r.t:8.1f} ms  {r.node}  {r.kind.upper()}")
+        elif r.kind == "partition":
+            print(f"t={r.t:8.1f} ms  PARTITION {' | '.join(','.join(g) for g in r.info['groups'])}")
+        elif r.kind == "heal":
+            print(f"t={r.t:8.1f} ms  HEAL")
 
 
 def watch(node_class, seed=0, until=3000.0, crash_leader_at=1000.0):
@@ -158,9 +185,5 @@ def watch(node_class, seed=0, until=3000.0, crash_leader_at=1000.0):
         world.run(until=until)
     except Exception as e:  # noqa: BLE001 - show the student's error, keep the notebook running
         print(f"stopped at t={world.now:.1f} ms: {e}")
-    for r in world.trace:
-        if r.kind == "role":
-            print(f"t={r.t:8.1f} ms  {r.node}  {r.info['role']:<9} term {r.info['term']}")
-        elif r.kind == "crash":
-            print(f"t={r.t:8.1f} ms  {r.node}  CRASHED")
+    timeline(world)
     return world

@@ -7,9 +7,16 @@ failing seed and the faults of that run, so the student can reproduce it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import textwrap
+from dataclasses import dataclass
 
 WIDTH = 34
+LINE = 100
+
+
+def _wrap(text):
+    return textwrap.fill(text, LINE, initial_indent="      ", subsequent_indent="        ",
+                         break_on_hyphens=False, break_long_words=False)
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,6 @@ class Outcome:
     failure: Failure | None = None
     failed_runs: int = 0
     total_runs: int = 0
-    notes: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -49,19 +55,19 @@ class Outcome:
         """The text a check cell prints."""
         lines = [self.headline()]
         if self.passed:
-            lines.append(f"      {self.verified}")
+            lines.append(_wrap(self.verified))
             return "\n".join(lines)
         f = self.failure
-        lines.append(f"      {f.detail}")
+        lines.append(_wrap(f.detail))
         if self.total_runs:
-            lines.append(f"      failed in {self.failed_runs} of {self.total_runs} runs; "
-                         f"the first failing run: {f.where}")
+            lines.append(_wrap(f"failed in {self.failed_runs} of {self.total_runs} runs; the first failing "
+                               f"run: {f.where}"))
         else:
-            lines.append(f"      in: {f.where}")
+            lines.append(_wrap(f"in {f.where}"))
         if f.faults:
-            lines.append(f"      faults: {f.faults}")
+            lines.append(_wrap(f"faults: {f.faults}"))
         if f.reproduce:
-            lines.append(f"      reproduce: {f.reproduce}")
+            lines.append(f"      reproduce: {f.reproduce}")   # never wrapped: students copy it
         return "\n".join(lines)
 
 

@@ -132,6 +132,27 @@ def test_bad_arguments_get_clear_errors(solution):
         lab.grade(solution, "safety", seeds=[])
     with pytest.raises(ConfigError, match="hand-stepped"):
         lab.reproduce(solution, "terms", seed=1)
+    with pytest.raises(ConfigError, match="give the seed its report names"):
+        lab.reproduce(solution, "liveness")
+
+
+def test_hand_stepped_failure_replays_as_a_transcript(capsys):
+    cls = load_class(wrong_notebook("no_vote_persistence"))
+    report = lab.grade(cls, "safety").report()
+    assert "reproduce: lab.reproduce(RaftElection, 'safety') prints the grader's steps" in report
+    lab.reproduce(cls, "safety")
+    out = capsys.readouterr().out.splitlines()
+    assert "boot n3 (its storage: {'term': 1})" in out          # the vote was not stored
+    assert out[-2:] == ["    n3 -> n2: VoteReply(term=1, granted=True)",
+                        "=> " + lab.grade(cls, "safety").failure.detail]
+
+
+def test_timeline_prints_roles_and_faults(solution, capsys):
+    world = lab.reproduce(solution, "liveness", seed=2)
+    capsys.readouterr()
+    lab.timeline(world)
+    out = capsys.readouterr().out
+    assert "CRASH" in out and "PARTITION" in out and "HEAL" in out and " leader    term " in out
 
 
 def test_grading_is_deterministic(solution):
