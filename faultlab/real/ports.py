@@ -4,10 +4,13 @@ The kernel hands out a free port for ``bind(('127.0.0.1', 0))``; once that
 socket is closed, another process may get the same number before our server
 binds it. So each port we hand out is also locked with ``flock`` on a file in
 a shared directory, held until released or until our process dies (the kernel
-drops the lock then). Other faultlab processes skip locked ports.
+drops the lock then). Other faultlab processes skip locked ports. A released
+port's lock file is deleted; a process that dies leaves only an empty, unlocked
+file behind, which the next allocation of that port reuses.
 """
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import os
@@ -40,6 +43,10 @@ def _try_lock(port):
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # the holder unlinks the file on release; if that happened after our open, our lock
+        # is on a dead inode and protects nothing: treat the port as busy this time
+        if os.fstat(fd).st_ino != os.stat(path).st_ino:
+            raise OSError("lock file replaced")
     except OSError:
         os.close(fd)
         return None
@@ -103,8 +110,18 @@ def reserve(port, what="port"):
 
 
 def release(ports):
+    """Give ports back; their lock files are removed while still locked, so none pile up."""
     with _lock:
         for p in ports:
             fd = _held.pop(p, None)
             if fd is not None:
+                try:
+                    os.unlink(os.path.join(LOCK_DIR, f"{p}.lock"))
+                except OSError:
+                    pass
                 os.close(fd)
+
+
+@atexit.register
+def _release_all():
+    release(list(_held))
