@@ -121,8 +121,9 @@ def base_layout(fig, title, height):
     fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=17, color="#2A3F5F")),
                       height=height, template=_BLANK_TEMPLATE, font=FONT, paper_bgcolor="white",
                       plot_bgcolor="white", colorway=list(NODE_PALETTE),
-                      margin=dict(l=70, r=20, t=60, b=50),
-                      hoverlabel=dict(font_size=12), legend=dict(orientation="h", y=-0.18, x=0))
+                      margin=dict(l=70, r=20, t=60, b=100),
+                      hoverlabel=dict(font_size=12),
+                      legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0))
     fig.update_xaxes(gridcolor="#EBF0F8", linecolor="#BBB", zerolinecolor="#EBF0F8", ticks="outside",
                      tickcolor="#BBB")
     fig.update_yaxes(gridcolor="#EBF0F8", zerolinecolor="#EBF0F8")

@@ -87,11 +87,16 @@ def availability(history, trace=None, min_gap=100.0, bucket=100.0, title=None, h
                          name=f"writes ok per {bucket:g} ms", marker_color="#4C72B0",
                          hovertemplate="%{y} writes ok<extra></extra>"), row=2, col=1)
     windows = unavailability_windows(history, min_gap=min_gap, end=t_end)
+    label_ends = []                       # per label row: where its last label ends (ms)
+    room = max(t_end, 1.0) * 0.13         # roughly the width of one label
     for w in windows:
         for row in (1, 2):
             fig.add_vrect(x0=w.start, x1=w.end, fillcolor="rgba(214, 39, 40, 0.12)", line_width=0,
                           layer="below", row=row, col=1)
-        fig.add_annotation(x=(w.start + w.end) / 2, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+        mid = (w.start + w.end) / 2
+        level = next((i for i, end in enumerate(label_ends) if mid - end > room), len(label_ends))
+        label_ends[level:level + 1] = [mid]
+        fig.add_annotation(x=mid, y=1.0 + 0.055 * level, yref="paper", yanchor="bottom", showarrow=False,
                            text=f"no write for {w.duration:.0f} ms", font=dict(size=11, color="#B22222"))
     if trace is not None:
         for p in _style.fault_periods(trace, end=t_end):
@@ -106,5 +111,5 @@ def availability(history, trace=None, min_gap=100.0, bucket=100.0, title=None, h
     fig.update_yaxes(title_text="latency (ms)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="writes ok", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="time (ms)", range=[0, max(t_end, 1.0)], row=2, col=1)
-    fig.update_layout(legend=dict(orientation="h", y=-0.16, x=0), margin=dict(t=80), bargap=0)
+    fig.update_layout(margin=dict(t=80 + 20 * max(len(label_ends) - 1, 0)), bargap=0)
     return fig

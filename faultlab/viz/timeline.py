@@ -72,7 +72,7 @@ def timeline(trace, start=None, end=None, title=None, height=None):
     _style.base_layout(fig, f"{title or 'Roles and terms'} <span style='font-size:12px;color:#666'>"
                        f"{sub}</span>", height or 120 + 60 * max(len(nodes), 1))
     fig.update_layout(barmode="overlay", uniformtext=dict(minsize=9, mode="hide"),
-                      legend=dict(orientation="h", y=-0.2, x=0, title_text="role: "))
+                      legend=dict(title_text="role: "))
     fig.update_xaxes(title_text="time (ms)", range=[t0, t1], showgrid=True, gridcolor="#eee")
     fig._validate = True
     return fig

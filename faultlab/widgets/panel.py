@@ -83,7 +83,8 @@ class FaultPanel(W.VBox):
         self.tiles = {n: NodeTile(n, self.nodes, self._on_action) for n in self.nodes}
         self.partition = PartitionBuilder(self.nodes, self._on_partition, self._on_heal)
         self.clock = Clock(step, self._on_play, self._on_step, speed)
-        self.figure = go.FigureWidget(_validate=False)   # figures arrive already built
+        self.figure = None               # created with its first content (see redraw)
+        self.figure_box = W.Box(layout=W.Layout(min_height="300px"))
         self.figure_picker = W.Dropdown(
             options=list(_live.FIGURES) if not callable(self.figure_kind) else [self.figure_kind.__name__],
             value=self.figure_kind if not callable(self.figure_kind) else self.figure_kind.__name__,
@@ -101,7 +102,7 @@ class FaultPanel(W.VBox):
             self.clock.time.value = ""
             parts += [W.HBox([W.HTML("<i>real cluster: status polled every "
                                      f"{poll:g} s</i>"), self.figure_picker])]
-        parts += [self.figure, W.HTML("<b>Injected</b>"), self.event_log]
+        parts += [self.figure_box, W.HTML("<b>Injected</b>"), self.event_log]
         super().__init__(parts)
         self.add_class("faultlab-panel")
         self._write_log()
@@ -292,7 +293,13 @@ class FaultPanel(W.VBox):
         except Exception as e:  # noqa: BLE001 - a figure error must not break the panel
             self._note(f"figure failed: {type(e).__name__}: {e}")
             return
-        _live.push(self.figure, fig)
+        if self.figure is None:
+            # Born with its content: a FigureWidget filled before the browser first renders it
+            # can come up with a half-applied layout in JupyterLab.
+            self.figure = go.FigureWidget(fig, _validate=False)   # figures arrive already built
+            self.figure_box.children = [self.figure]
+        else:
+            _live.push(self.figure, fig)
 
     def _on_figure(self, change):
         if not callable(self.figure_kind):

@@ -1,0 +1,167 @@
+"""The Raft fault panel in a real JupyterLab, driven by Debian's Chromium through Playwright.
+
+Starts JupyterLab on 127.0.0.1 (own free port, no token, news off) on a copy of
+notebooks/extras/raft_fault_panel.ipynb, runs all cells, crashes the leader from
+its tile, advances simulated time and checks that another node now leads and
+that the figure changed. Screenshots go to artifacts/browser/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "extras" / "raft_fault_panel.ipynb"
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+QUIET_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"checkForUpdates": False, "fetchNews": "false"},
+}
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium package "
+                                 "(make test installs it: apt-get install chromium)"),
+              pytest.mark.timeout(300)]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a scratch copy of the demo notebook; yields its base URL."""
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    settings = work / ".settings"
+    for name, value in QUIET_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    port = _free_port()
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={work}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(work / ".workspaces"),
+               JUPYTER_RUNTIME_DIR=str(work / ".runtime"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    log = open(work / "jupyter.log", "w")
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)      # the server and the kernels it started
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        if os.environ.get("FAULTLAB_KEEP_LOGS"):
+            print((work / "jupyter.log").read_text()[-5000:])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _leader(page):
+    """The node whose tile carries the leader class, or None."""
+    tiles = page.locator(".faultlab-tile.faultlab-leader")
+    if tiles.count() != 1:
+        return None
+    classes = tiles.first.get_attribute("class").split()
+    return next(c.removeprefix("faultlab-node-") for c in classes if c.startswith("faultlab-node-"))
+
+
+def _figure_title(page):
+    return page.locator(".faultlab-panel .js-plotly-plot .gtitle").first.text_content()
+
+
+def test_crash_the_leader_from_the_panel_and_see_a_new_one(lab, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    ok = False
+    try:
+        page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}", timeout=90_000)
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.commands.isEnabled("
+                               "'notebook:run-all-cells')", timeout=60_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")   # Run > Run All Cells
+
+        page.locator(".faultlab-tile.faultlab-leader").wait_for(timeout=120_000)
+        page.locator(".faultlab-panel .js-plotly-plot .gtitle").first.wait_for(timeout=60_000)
+        page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=60_000)
+        panel = page.locator(".faultlab-panel").first
+        panel.scroll_into_view_if_needed()
+        old = _leader(page)
+        assert old is not None
+        title_before = _figure_title(page)
+        figure = page.locator(".faultlab-panel .js-plotly-plot").first
+        shot_before = figure.screenshot()
+        panel.screenshot(path=str(ARTIFACTS / "panel_before_crash.png"))
+
+        page.locator(f".faultlab-tile.faultlab-node-{old} .faultlab-crash").click()
+        page.locator(f".faultlab-tile.faultlab-node-{old}.faultlab-crashed").wait_for(timeout=30_000)
+        new = None
+        for _ in range(8):                                     # step 500 ms at a time until elected
+            page.locator(".faultlab-panel .faultlab-step").first.click()
+            time.sleep(0.7)
+            new = _leader(page)
+            if new not in (None, old):
+                break
+        page.wait_for_timeout(500)
+        panel.screenshot(path=str(ARTIFACTS / "panel_after_crash.png"))
+        page.screenshot(path=str(ARTIFACTS / "lab_after_crash.png"), full_page=True)
+
+        assert new not in (None, old), f"no new leader after crashing {old}"
+        clock = page.locator(".faultlab-panel .faultlab-clock").first.text_content()
+        assert f"leader: {new}" in clock
+        assert "crash " + old in page.locator(".faultlab-event-log").first.text_content()
+        title_after = _figure_title(page)
+        assert title_after != title_before
+        assert figure.screenshot() != shot_before
+        ok = True
+    finally:
+        if not ok:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        page.close()
