@@ -69,7 +69,8 @@ def two_leaders(world):
         if term in first and first[term].node != r.node:
             a = first[term]
             return (f"two leaders in term {term}: {a.node} (t={a.t:.1f} ms) and {r.node} (t={r.t:.1f} ms); "
-                    "a node may vote only once per term, even if it crashes in between")
+                    "each won a majority, but any two majorities share a voter, and a voter may grant "
+                    "only one vote per term (even across a crash)")
         first.setdefault(term, r)
     return None
 

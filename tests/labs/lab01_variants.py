@@ -38,6 +38,10 @@ WRONG = {
     "counts_replies_not_voters": [
         ("self.votes.add(src)", "self.votes.add((src, len(self.votes)))"),
     ],
+    # counts refusals as votes
+    "counts_refusals": [('if self.role == "candidate" and msg.granted:', 'if self.role == "candidate":')],
+    # a majority off by one: two of five elect a leader
+    "majority_off_by_one": [("len(self.votes) >= majority(ctx)", "len(self.votes) >= majority(ctx) - 1")],
 }
 
 EXPECTED_FAILURES = {
@@ -46,6 +50,8 @@ EXPECTED_FAILURES = {
     "accepts_stale_terms": {"terms"},
     "ignores_heartbeats": {"heartbeats"},
     "counts_replies_not_voters": {"majority"},
+    "counts_refusals": {"safety", "majority", "heartbeats"},
+    "majority_off_by_one": {"safety", "majority"},
 }
 
 # the three that the tests also push through nbval in a real kernel
