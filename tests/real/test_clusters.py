@@ -225,3 +225,33 @@ def test_nemesis_with_concurrent_clients_loses_nothing_and_stays_linearizable(cl
     assert run.unexpected == []
     result = linearizable(run.history, KeyValue(initial=None), timeout=120)
     assert result.verdict == "ok", str(result)
+
+
+@pytest.mark.parametrize("fault", ["pause", "isolate"])
+def test_measured_failover_after_pause_or_isolation(cluster, fault):
+    from faultlab.real import measure_failover
+    m = measure_failover(cluster, fault)
+    assert m.new_leader not in (None, m.old_leader)
+    assert 0 < m.to_leader_s < 20 and 0 < m.to_write_s < 20, m
+    with pytest.raises(ValueError, match="fault must be"):
+        measure_failover(cluster, "explode")
+
+
+def test_fault_panel_drives_a_real_cluster(cluster):
+    from faultlab.widgets import FaultPanel
+    panel = FaultPanel(cluster, poll=0.2)
+    try:
+        old = panel.leader
+        assert old == cluster.leader()
+        panel.crash(old)                       # what the tile's crash button does
+        assert cluster.state(old) == "crashed"
+        deadline = time.monotonic() + 20
+        while panel.leader in (None, old) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            panel.refresh(force=True)
+        assert panel.leader not in (None, old)
+        assert any(r.kind == "role" and r.node == panel.leader and r.info["role"] == "leader"
+                   for r in panel.observed)
+        assert panel.figure is not None and len(panel.figure.data) > 0
+    finally:
+        panel.close()

@@ -124,9 +124,19 @@ def test_a_taken_client_port_is_reported():
         s.close()
 
 
-def test_five_member_etcd_cluster_starts_and_wipe_loses_a_node_data():
-    with EtcdCluster(n=5) as etcd:
-        assert sum(s["role"] == "follower" for s in etcd.status()) == 4
-        victim = [n for n in etcd.nodes if n != etcd.leader()][0]
-        assert etcd.wipe(victim) and etcd.state(victim) == "crashed"
-        assert not os.path.exists(os.path.join(etcd.node_dir(victim), "data", "member"))
+@pytest.mark.parametrize("cls", [ZooKeeperEnsemble, EtcdCluster], ids=["zookeeper", "etcd"])
+def test_five_servers_start_and_wipe_loses_a_node_data(cls):
+    with cls(n=5) as c:
+        st = c.status()
+        assert sum(s["role"] == "follower" for s in st) == 4 and c.leader() is not None, st
+        victim = [n for n in c.nodes if n != c.leader()][0]
+        assert c.wipe(victim) and c.state(victim) == "crashed"
+        data = os.path.join(c.node_dir(victim), "data")
+        assert os.listdir(data) in ([], ["myid"])          # ZooKeeper keeps only its id
+
+
+def test_single_etcd_member():
+    with EtcdCluster(n=1) as etcd:
+        assert etcd.leader() == "n1"
+        etcd.client().put("k", "v")
+        assert etcd.client().get("k") == [b"v"]
