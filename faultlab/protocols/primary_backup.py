@@ -167,7 +167,7 @@ class PrimaryBackup(Node):
         else:
             self.primary = ctx.nodes[0] if first_boot else None
             self._set(ctx, "backup")
-            ctx.set_timer("check", self.heartbeat)
+            ctx.set_timer("check", ctx.rng.uniform(0, self.heartbeat))   # desynchronise the backups
 
     def _become_primary(self, ctx):
         st = ctx.storage

@@ -7,6 +7,7 @@ from faultlab.scenarios.primary_backup import random_faults
 
 SEEDS = 300
 ASYNC_LOSES_WRITES_SEED = 0        # fenced + async: acknowledged writes lost in a failover
+ASYNC_NOT_LINEARIZABLE_SEED = 11   # ... and a later read shows it: the history is not linearizable
 NAIVE_LOSES_WRITES_SEED = 0        # naive + sync: a second primary overwrites acknowledged writes
 NAIVE_SPLIT_BRAIN_SEED = 2         # naive + async: two primaries acknowledge writes at once
 
@@ -40,7 +41,12 @@ def test_fenced_sync_client_histories_are_linearizable(seed):
 def test_fenced_async_loses_acknowledged_writes_for_a_named_seed():
     run = random_faults(seed=ASYNC_LOSES_WRITES_SEED, mode="async", policy="fenced")
     assert {v["check"] for v in run.check.violations} == {"lost-writes"}
-    assert not linearizable(run.world.history, "kv", timeout=30).ok
+
+
+def test_fenced_async_history_is_not_linearizable_for_a_named_seed():
+    run = random_faults(seed=ASYNC_NOT_LINEARIZABLE_SEED, mode="async", policy="fenced")
+    assert not run.check.ok
+    assert linearizable(run.world.history, "kv", timeout=30).verdict == "violated"
 
 
 def test_naive_sync_loses_acknowledged_writes_for_a_named_seed():
