@@ -4,7 +4,13 @@
 # fresh machine), in a throwaway virtual environment. Then run `make test` and commit the lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
+# Resolve with the oldest interpreter we support in practice: Debian 12's python3 (3.11.2). Some
+# releases need a newer patch level (e.g. Requires-Python >=3.11.5), and a lock made with a newer
+# Python would not install on a stock Debian 12 machine.
+if [[ -z ${PYTHON:-} ]]; then
+    PYTHON=python3
+    [[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -19,7 +25,7 @@ pip=("$tmp/venv/bin/python" -m pip install --progress-bar off -q --index-url htt
 {
     echo "# faultlab pinned dependencies: every distribution installed by \`make lab\` / \`make test\`."
     echo "# Used as a pip constraints file:  pip install -c requirements/lock.txt -e ."
-    "$tmp/venv/bin/python" -c 'import platform, sys; print(f"# Resolved from PyPI alone for CPython {sys.version_info[0]}.{sys.version_info[1]} on Linux {platform.machine()}.")'
+    "$tmp/venv/bin/python" -c 'import platform, sys; print(f"# Resolved from PyPI alone with CPython {platform.python_version()} on Linux {platform.machine()}; works on that patch level and newer.")'
     echo "# Refresh with \`make lock\` (see README.md, \"Refreshing the pinned dependencies\"); do not edit by hand."
     "$tmp/venv/bin/python" -m pip freeze --all --exclude faultlab
 } > requirements/lock.txt.new
