@@ -216,3 +216,25 @@ def test_same_seed_same_trace():
         world.run(until=2000)
         return world.trace_digest()
     assert run() == run()
+
+
+@pytest.mark.parametrize("pre_vote", [False, True])
+def test_pre_vote_keeps_a_rejoining_server_from_deposing_the_leader(pre_vote):
+    """A follower cut off for a while keeps timing out. Without pre-vote each timeout raises its
+    term, and when it rejoins its higher term deposes a perfectly healthy leader; with pre-vote it
+    never wins a pre-vote round while cut off, so its term stays and the leader stays."""
+    world = raft.build(5, seed=12, pre_vote=pre_vote)
+    world.run(until=1000)
+    leader, term = world.leader(), state(world, world.leader())["term"]
+    loner = next(n for n in world.nodes if n != leader)
+    world.isolate(loner)
+    world.run(until=3000)
+    world.heal()
+    world.run(until=4000)
+    if pre_vote:
+        assert state(world, loner)["term"] == term
+        assert world.leader() == leader and state(world, leader)["term"] == term
+    else:
+        assert state(world, leader)["term"] > term + 3          # the whole cluster was dragged up
+    assert len(leaders(world)) == 1
+    assert_safe(world)
