@@ -28,6 +28,7 @@ from .result import CheckResult
 
 NAME = "linearizable"
 _SUBSUMERS = 32     # how many exhausted optional sets per (required, state) a new one is compared with
+_RUN = 8            # how far back a run of optional operations is checked for wasted ones
 
 
 @dataclass
@@ -50,6 +51,7 @@ class _Outcome:
     window: list = field(default_factory=list)   # stuck op + the ops that could have gone before it
     reason: str = ""
     configurations: int = 0
+    limited: bool = False                        # gave up on some optional ops (max_optional)
 
 
 class _Budget:
@@ -63,25 +65,49 @@ class _Budget:
         return self.deadline is not None and _time.monotonic() > self.deadline
 
 
-def _search(items, init, budget):
-    """Depth-first search for a linearization of ``items`` (sorted by ``call``)."""
-    entries = [(it.call, k, True) for k, it in enumerate(items)]
-    entries += [(it.ret, k, False) for k, it in enumerate(items) if it.required]
-    entries.sort()
-    m = len(entries)
-    # doubly linked list over nodes 1..m, node 0 is the head
-    nxt = list(range(1, m + 1)) + [-1]
-    nxt[m] = -1
-    prv = [-1] + list(range(0, m))
-    is_call = [False] + [e[2] for e in entries]
-    op_of = [-1] + [e[1] for e in entries]
-    call_node = [0] * len(items)
-    ret_node = [-1] * len(items)
-    for node in range(1, m + 1):
-        if is_call[node]:
-            call_node[op_of[node]] = node
-        else:
-            ret_node[op_of[node]] = node
+def _search_deepening(items, init, budget):
+    """Search allowing 0, 1, 4, 16... optional operations to take effect, then any number.
+
+    Timed-out operations rarely took effect, but trying them at every dead end
+    of a long history multiplies the search; most histories are settled with
+    none or a few of them, and only a violation needs the unlimited search.
+    """
+    n_opt = sum(not it.required for it in items)
+    limit, configurations = 0, 0
+    while True:
+        out = _search(items, init, budget, limit if limit < n_opt else None)
+        configurations += out.configurations
+        if out.verdict != "violated" or not out.limited:
+            out.configurations = configurations
+            return out
+        limit = max(1, limit * 4)
+
+
+def _search(items, init, budget, max_optional=None):
+    """Depth-first search for a linearization of ``items`` (sorted by ``call``).
+
+    Two linked lists hold what is not linearized yet: one with the call and
+    return entries of required operations, one with the calls of optional
+    (info) ones. From each configuration the required candidates are tried
+    first, then the optional ones invoked before the first pending return.
+    """
+    n = len(items)
+    req_entries = sorted([(it.call, k, True) for k, it in enumerate(items) if it.required]
+                         + [(it.ret, k, False) for k, it in enumerate(items) if it.required])
+    opt_entries = [(it.call, k, True) for k, it in enumerate(items) if not it.required]
+    # node 0 heads the required list, node 1 the optional list; entries follow
+    nodes = [(-1, -1, False), (-1, -1, False)] + req_entries + opt_entries
+    pos = [e[0] for e in nodes]
+    op_of = [e[1] for e in nodes]
+    is_call = [e[2] for e in nodes]
+    nxt, prv = [-1] * len(nodes), [-1] * len(nodes)
+    for head, first, count in ((0, 2, len(req_entries)), (1, 2 + len(req_entries), len(opt_entries))):
+        chain = [head] + list(range(first, first + count))
+        for a, b in zip(chain, chain[1:]):
+            nxt[a], prv[b] = b, a
+    call_node, ret_node = [-1] * n, [-1] * n
+    for node in range(2, len(nodes)):
+        (call_node if is_call[node] else ret_node)[op_of[node]] = node
 
     steps = [it.step for it in items]
     required = [it.required for it in items]
@@ -94,60 +120,90 @@ def _search(items, init, budget):
         else:
             bit.append(1 << n_opt)
             n_opt += 1
-
     # identical optional operations are interchangeable: only ever apply the earliest unapplied one
-    twin, last_twin = [-1] * len(items), {}
+    twin, last_twin = [-1] * n, {}
     for k, it in enumerate(items):
         if not it.required and it.twin is not None:
             twin[k] = last_twin.get(it.twin, -1)
             last_twin[it.twin] = k
 
+    def first_return():
+        node = nxt[0]
+        while is_call[node]:
+            node = nxt[node]
+        return node
+
     # (required bits, state) -> (set, first few) of the optional bits of exhausted configurations
     failed: dict = {}
+    exhausted = 0
     order: list = []            # linearized ops (indices into items)
-    saved: list = []            # state before each linearized op
+    saved: list = []            # (state, required bits, optional bits) before each linearized op
     state, rbits, obits, left = init, 0, 0, n_req
+    used, limited = 0, False          # optional operations linearized; did max_optional bite?
     best_len, best = -1, None
-    node = nxt[0]
+    node, optional, limit = nxt[0], False, 0
     count = 0
     while left:
         count += 1
         if not count & 1023 and budget.expired():
-            return _finish(items, best, "unknown", "the time limit ran out", len(failed))
-        if is_call[node]:
+            return _finish(items, best, "unknown", "the time limit ran out", exhausted)
+        if node >= 0 and is_call[node] and (not optional or pos[node] < limit):
             k = op_of[node]
             if twin[k] >= 0 and not obits & bit[twin[k]]:
                 node = nxt[node]
                 continue
             new = steps[k](state)
+            if new is not ILLEGAL and order and not required[order[-1]]:
+                # k right after a run of optional ops: if k alone, in place of the tail of that
+                # run, reaches the same state, that tail was wasted and the shorter run dominates
+                i, stop = len(order) - 1, max(0, len(order) - _RUN)
+                while i >= stop and not required[order[i]]:
+                    if steps[k](saved[i][0]) == new:
+                        new = ILLEGAL
+                        break
+                    i -= 1
             if new is not ILLEGAL:
-                if required[k]:
-                    nr, no = rbits | bit[k], obits
-                else:
+                if optional:
                     nr, no = rbits, obits | bit[k]
+                else:
+                    nr, no = rbits | bit[k], obits
                 seen = failed.get((nr, new))
                 if seen is None or not (no in seen[0] or any(o & no == o for o in seen[1])):
                     order.append(k)
                     saved.append((state, rbits, obits))
                     state, rbits, obits = new, nr, no
-                    for nd in (call_node[k], ret_node[k]):       # lift k out of the list
+                    for nd in (call_node[k], ret_node[k]):       # lift k out of its list
                         if nd >= 0:
                             p, q = prv[nd], nxt[nd]
                             nxt[p] = q
                             if q >= 0:
                                 prv[q] = p
-                    if required[k]:
+                    if optional:
+                        used += 1
+                    else:
                         left -= 1
-                    node = nxt[0]
+                    node, optional = nxt[0], False
                     continue
             node = nxt[node]
             continue
-        # a completion whose operation is not linearized yet: this configuration is exhausted
+        if not optional:
+            # required candidates done: now the optional operations invoked before the first return
+            limit = pos[node]
+            node, optional = nxt[1], True
+            if max_optional is not None and used >= max_optional:
+                limited = limited or (node >= 0 and pos[node] < limit)
+                node = -1
+            continue
+        # every candidate tried: this configuration is exhausted
+        stuck = first_return()
         if len(order) > best_len:
             best_len = len(order)
-            best = (order[:], state, op_of[node], _window(nxt, is_call, op_of, node))
+            best = (order[:], state, op_of[stuck], _window(nxt, is_call, op_of, pos, stuck))
         if not order:
-            return _finish(items, best, "violated", "", len(failed))
+            out = _finish(items, best, "violated", "", exhausted)
+            out.limited = limited
+            return out
+        exhausted += 1
         key = (rbits, state)
         seen = failed.get(key)
         if seen is None:
@@ -159,7 +215,7 @@ def _search(items, init, budget):
                 seen[1].append(obits)
             budget.bytes_left -= 80 + obits.bit_length() // 8
         if budget.bytes_left < 0:
-            return _finish(items, best, "unknown", "the memory limit was reached", len(failed))
+            return _finish(items, best, "unknown", "the memory limit was reached", exhausted)
         k = order.pop()
         state, rbits, obits = saved.pop()
         for nd in (ret_node[k], call_node[k]):                  # put k back, in reverse order
@@ -168,20 +224,28 @@ def _search(items, init, budget):
                 nxt[p] = nd
                 if q >= 0:
                     prv[q] = nd
-        if required[k]:
+        optional = not required[k]
+        if optional:
+            used -= 1
+            limit = pos[first_return()]
+        else:
             left += 1
         node = nxt[call_node[k]]
-    return _Outcome("ok", [items[k].op for k in order], state, configurations=len(failed))
+    return _Outcome("ok", [items[k].op for k in order], state, configurations=exhausted)
 
 
-def _window(nxt, is_call, op_of, stop):
-    """The stuck operation and every operation still pending before its completion."""
-    ops, node = [], nxt[0]
-    while node != stop:
+def _window(nxt, is_call, op_of, pos, stuck):
+    """The stuck operation and every operation invoked and not linearized before its completion."""
+    ops, node = [op_of[stuck]], nxt[0]
+    while node != stuck:
         if is_call[node]:
             ops.append(op_of[node])
         node = nxt[node]
-    return ops + [op_of[stop]]
+    node = nxt[1]
+    while node >= 0 and pos[node] < pos[stuck]:
+        ops.append(op_of[node])
+        node = nxt[node]
+    return ops
 
 
 def _finish(items, best, verdict, reason, configurations):
@@ -285,7 +349,7 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
     violations, unknown, configurations = [], [], 0
     for key in sorted(groups, key=repr):
         items = sorted(groups[key], key=lambda it: it.call)
-        out = _search(items, model.init, budget)
+        out = _search_deepening(items, model.init, budget)
         configurations += out.configurations
         evidence["order"][key] = out.order
         evidence["state"][key] = out.state
