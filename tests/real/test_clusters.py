@@ -44,10 +44,11 @@ class Writer:
 
     def put(self, key, value):
         if self.kind == "zookeeper":
+            from kazoo.exceptions import NoNodeError
             path = f"/t/{key}"
-            if self.zk.exists_async(path).get(timeout=self.timeout):
+            try:                                  # every branch is a write request
                 self.zk.set_async(path, value.encode()).get(timeout=self.timeout)
-            else:
+            except NoNodeError:
                 self.zk.create_async(path, value.encode()).get(timeout=self.timeout)
         else:
             last = None
@@ -60,7 +61,7 @@ class Writer:
 
     def get(self, key):
         if self.kind == "zookeeper":
-            self.zk.sync(f"/t")
+            self.zk.sync("/t")
             got = self.zk.exists(f"/t/{key}")
             return self.zk.get(f"/t/{key}")[0].decode() if got else None
         got = self.clients[0].get(key)

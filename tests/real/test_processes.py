@@ -127,8 +127,9 @@ def test_a_taken_client_port_is_reported():
 @pytest.mark.parametrize("cls", [ZooKeeperEnsemble, EtcdCluster], ids=["zookeeper", "etcd"])
 def test_five_servers_start_and_wipe_loses_a_node_data(cls):
     with cls(n=5) as c:
-        st = c.status()
-        assert sum(s["role"] == "follower" for s in st) == 4 and c.leader() is not None, st
+        # ready = a quorum (3 of 5) answers; the last servers may still be joining
+        st = c.wait_for(lambda st: st if sum(s["role"] == "follower" for s in st) == 4 else None, 30)
+        assert st and c.leader() is not None, c.status()
         victim = [n for n in c.nodes if n != c.leader()][0]
         assert c.wipe(victim) and c.state(victim) == "crashed"
         data = os.path.join(c.node_dir(victim), "data")
