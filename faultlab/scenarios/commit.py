@@ -16,6 +16,7 @@ so "after every participant voted yes" means exactly that, for every seed.
 from __future__ import annotations
 
 from ..check import commit as check_commit
+from ..errors import ConfigError, UnknownNodeError
 from ..nemesis import Loss, random_schedule
 from ..protocols import three_phase, two_phase
 from . import ScenarioRun
@@ -26,21 +27,25 @@ PROTOCOLS = {"2pc": two_phase, "3pc": three_phase}
 
 
 def _protocol(protocol):
-    from ..errors import ConfigError
     if protocol not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {protocol!r}; choose '2pc' or '3pc'")
     return PROTOCOLS[protocol]
 
 
-def on_step(world, step, action, participants=None):
+def on_step(world, step, action, participants=None, at_note=False):
     """Call ``action(record)`` once, right after the first transaction reaches ``step``.
 
     Steps: begin (Prepare/CanCommit sent), vote (the first yes vote), all-voted
     (the last yes vote), precommit (3PC: the coordinator sends PreCommit),
     decide (a decision is logged), first-outcome (a participant commits or
     aborts), end (the coordinator has every acknowledgement).
+
+    By default the action runs once the handler that wrote the note has
+    finished (its messages are on their way). With ``at_note=True`` it runs at
+    the note itself: a crash there loses the rest of that handler -- e.g. the
+    decision is in the log but was never sent, or 'prepared' is logged but the
+    yes vote never left.
     """
-    from ..errors import ConfigError
     if step not in STEPS:
         raise ConfigError(f"unknown step {step!r}; choose one of {', '.join(STEPS)}")
     parts = set(participants or [n for n in world.nodes if n != two_phase.COORDINATOR])
@@ -63,29 +68,37 @@ def on_step(world, step, action, participants=None):
     def listener(r):
         if hit(r):
             fired.append(r)
-            world.at(r.t, action, r)        # after the current handler has finished
+            if at_note:
+                action(r)
+            else:
+                world.at(r.t, action, r)    # after the current handler has finished
     world.listeners.append(listener)
     return fired
 
 
 def crash_at_step(protocol="2pc", step="all-voted", victim="co", down=1000.0, seed=0,
-                  participants=3, settle=2000.0, until=None, **options):
+                  participants=3, settle=2000.0, until=None, at_note=False, **options):
     """One scripted transaction; crash ``victim`` right after ``step`` and restart it ``down`` ms later.
+
+    ``at_note=True`` crashes in the middle of the handler, at the step's note
+    (see :func:`on_step`); only meaningful when ``victim`` is the node that notes it.
 
     The run lasts until ``TXN_AT + down + settle`` ms, or ``until`` if given
     (e.g. a crash-stop run: a huge ``down`` and a short ``until``).
     """
     proto = _protocol(protocol)
     w = proto.build(participants, seed=seed, script=[(TXN_AT, "x", 1)], **options)
-    w._check(victim)
+    if victim not in w.nodes:
+        raise UnknownNodeError(victim, w.nodes)
 
     def crash(r):
         w.crash(victim)
         w.at(w.now + down, w.restart, victim)
-    fired = on_step(w, step, crash)
+    fired = on_step(w, step, crash, at_note=at_note)
     w.run(until=until if until is not None else TXN_AT + down + settle)
     when = f"t={fired[0].t:g} ms" if fired else "never (the step was not reached)"
-    story = (f"{protocol}: {victim} crashed right after '{step}' ({when}) and restarted "
+    how = "in the middle of" if at_note else "right after"
+    story = (f"{protocol}: {victim} crashed {how} '{step}' ({when}) and restarted "
              f"{down:g} ms later")
     return ScenarioRun(w, check_commit.check(w), story)
 

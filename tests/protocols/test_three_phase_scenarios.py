@@ -8,14 +8,19 @@ from faultlab.scenarios import commit as sc
 NEVER = 100_000.0           # "restart" long after the run ends: crash-stop
 
 
+@pytest.mark.parametrize("at_note", [False, True], ids=["after", "midway"])
 @pytest.mark.parametrize("victim", ["co", "p1", "p3"])
 @pytest.mark.parametrize("step", sc.STEPS)
-def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim):
-    run = sc.crash_at_step("3pc", step, victim, down=400)
+def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim, at_note):
+    run = sc.crash_at_step("3pc", step, victim, down=400, at_note=at_note)
     assert any(r.kind == "crash" and r.node == victim for r in run.world.trace), run.story
     assert run.check.ok, run.check
     st = run.check.stats
-    assert st["committed"] + st["aborted"] == 1, run.check
+    if (step, victim, at_note) == ("begin", "co", True):
+        # crashed before any Prepare left: nobody ever hears of t1, nobody is uncertain
+        assert st["committed"] + st["aborted"] == 0 and st["undecided"] == 1
+    else:
+        assert st["committed"] + st["aborted"] == 1, run.check
     assert all(not s["still_uncertain"] for s in st["participants"].values()), run.check
 
 
@@ -73,3 +78,9 @@ def test_unknown_step_or_protocol_is_refused():
         sc.crash_at_step("2pc", "prepare", "co")
     with pytest.raises(ConfigError, match="unknown protocol '4pc'"):
         sc.crash_at_step("4pc", "begin", "co")
+
+
+def test_unknown_victim_is_refused():
+    from faultlab import UnknownNodeError
+    with pytest.raises(UnknownNodeError, match="unknown node 'p9'"):
+        sc.crash_at_step("3pc", "begin", "p9")

@@ -4,17 +4,22 @@ import pytest
 from faultlab.protocols import two_phase as tp
 from faultlab.scenarios import commit as sc
 
-STEPS_2PC = [s for s in sc.STEPS if s != "precommit"]
+STEPS_2PC = [s for s in sc.STEPS if s != "precommit"]   # precommit is 3PC only
 
 
+@pytest.mark.parametrize("at_note", [False, True], ids=["after", "midway"])
 @pytest.mark.parametrize("victim", ["co", "p1", "p3"])
 @pytest.mark.parametrize("step", STEPS_2PC)
-def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim):
-    run = sc.crash_at_step("2pc", step, victim, down=400)
+def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim, at_note):
+    run = sc.crash_at_step("2pc", step, victim, down=400, at_note=at_note)
     assert any(r.kind == "crash" and r.node == victim for r in run.world.trace), run.story
     assert run.check.ok, run.check
     st = run.check.stats
-    assert st["committed"] + st["aborted"] == 1, run.check
+    if (step, victim, at_note) == ("begin", "co", True):
+        # crashed before any Prepare left: nobody ever hears of t1, nobody is uncertain
+        assert st["committed"] + st["aborted"] == 0 and st["undecided"] == 1
+    else:
+        assert st["committed"] + st["aborted"] == 1, run.check
     assert all(not s["still_uncertain"] for s in st["participants"].values()), run.check
     assert all(n.get("locks", {}) == {} for n in run.world.status() if n["node"] != "co")
 
@@ -71,3 +76,19 @@ def test_same_seed_same_trace():
     b = sc.random_run("2pc", seed=7, duration=800, settle=500)
     c = sc.random_run("2pc", seed=8, duration=800, settle=500)
     assert a.world.trace_digest() == b.world.trace_digest() != c.world.trace_digest()
+
+
+def test_a_decision_logged_but_never_sent_blocks_then_commits_after_the_restart():
+    run = sc.crash_at_step("2pc", "decide", "co", down=800, at_note=True)
+    assert not any(r.kind == "send" and r.node == "co" and type(r.info["msg"]).__name__ == "Decision"
+                   and r.t < sc.TXN_AT + 800 for r in run.world.trace)
+    st = run.check.stats
+    assert run.check.ok and st["committed"] == 1
+    assert all(800 <= s["uncertain_ms"] <= 950 for s in st["participants"].values()), st
+
+
+def test_prepared_logged_but_vote_lost_in_the_crash_aborts_everywhere():
+    run = sc.crash_at_step("2pc", "vote", "p1", down=400, at_note=True)
+    assert run.check.ok and run.check.stats["aborted"] == 1
+    notes = [(r.node, r.info["text"]) for r in run.world.trace if r.kind == "note"]
+    assert ("p1", "recover") in notes and ("p1", "abort") in notes
