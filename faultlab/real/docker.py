@@ -48,7 +48,7 @@ def services(kind, compose_file=COMPOSE_FILE):
         if name.startswith(PREFIX[kind]) and name[len(PREFIX[kind]):].isdigit() or name == PREFIX[kind]:
             port = None
             for p in svc.get("ports", []):
-                host_ip, host_port, inner = str(p).split(":")
+                _ip, host_port, inner = str(p).split(":")
                 if int(inner) == INNER_PORT[kind]:
                     port = int(host_port)
             out[name] = port

@@ -8,7 +8,7 @@ from faultlab import nemesis
 from faultlab.check import linearizable
 from faultlab.check.models import KeyValue
 from faultlab.real import EtcdCluster, ZooKeeperEnsemble
-from faultlab.real.workload import Definite, Indefinite, recover, run_workload
+from faultlab.real.workload import recover, run_workload
 
 pytestmark = pytest.mark.real
 KINDS = {"zookeeper": ZooKeeperEnsemble, "etcd": EtcdCluster}
