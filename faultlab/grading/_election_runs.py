@@ -20,13 +20,29 @@ BOUND = 2000.0
 """ms within which a leader must emerge after a fault when a majority is up (~10 election timeouts)."""
 
 
+MAX_EVENTS = 50_000
+"""Trace records one run may produce; a correct solution needs a few thousand."""
+
+
 class Problem(Exception):
     """A run broke a rule; the message is one sentence for the student."""
+
+
+class TooBusy(FaultlabError):
+    """The nodes flood the simulator (a message storm, or 0 ms timers re-armed forever)."""
 
 
 def _world(factory, seed, latency=(1.0, 5.0)):
     world = World(seed=seed, latency=latency)
     world.add_nodes(NODES, factory)
+
+    def limit(_record):
+        if len(world.trace) > MAX_EVENTS:
+            raise TooBusy(f"the nodes produced over {MAX_EVENTS} events by t={world.now:.0f} ms (a correct "
+                          "solution needs a few thousand): does a handler answer every message with more "
+                          "messages, or re-arm a timer with no delay?")
+
+    world.listeners.append(limit)
     return world
 
 

@@ -60,13 +60,17 @@ def _check_factory(node_class):
     return node_class
 
 
-def grade(node_class, check, seeds=None):
-    """Run one check over the grading seeds and return its :class:`Outcome` (cached)."""
+def grade(node_class, check, seeds=None, fresh=False):
+    """Run one check over the grading seeds and return its :class:`Outcome`.
+
+    Outcomes are cached per (class, check, seeds) so that ``score`` need not
+    run the simulations again; ``fresh=True`` (what check cells use) re-runs.
+    """
     _check_name(check)
     _check_factory(node_class)
     seeds = grading_seeds(seeds)
     key = (node_class, check, seeds)
-    if key not in _cache:
+    if fresh or key not in _cache:
         _cache[key] = _grade(node_class, check, seeds)
     return _cache[key]
 
@@ -100,7 +104,7 @@ def _name(node_class):
 
 
 def _print(node_class, check, seeds):
-    print(grade(node_class, check, seeds).report())
+    print(grade(node_class, check, seeds, fresh=True).report())
 
 
 def check_safety(node_class, seeds=None):

@@ -196,3 +196,25 @@ def test_build_rejects_malformed_solution_blocks(source, words):
     build = _build_module()
     with pytest.raises(build.BuildError, match=words):
         build.strip_solutions(source)
+
+
+def test_a_message_storm_fails_the_check_instead_of_hanging(solution):
+    class Storm(solution):
+        """Answers every heartbeat reply with a new round of heartbeats: an endless flood."""
+        def on_message(self, ctx, src, msg):
+            super().on_message(ctx, src, msg)
+            if isinstance(msg, lab.AppendReply) and self.role == "leader":
+                ctx.broadcast(lab.AppendEntries(self.current_term(ctx), ctx.id))
+
+    text = lab.grade(Storm, "heartbeats", seeds=[1]).report()
+    assert text.startswith("FAIL") and f"over {_election_runs.MAX_EVENTS} events" in text
+
+
+def test_check_cells_regrade_but_score_reuses_their_results(solution, monkeypatch):
+    calls = []
+    real = lab._grade
+    monkeypatch.setattr(lab, "_grade", lambda *a: calls.append(a[1]) or real(*a))
+    lab.check_terms(solution)
+    lab.check_terms(solution)
+    lab.grade(solution, "terms")
+    assert calls == ["terms", "terms"]
