@@ -31,3 +31,17 @@ def test_atomicity_over_300_seeds():
 @pytest.mark.slow
 def test_atomicity_over_2000_more_seeds():
     run_seeds(range(300, 2300))
+
+
+def test_atomicity_with_duplicated_and_reordered_messages_too():
+    from faultlab.check import commit
+    from faultlab.protocols import two_phase
+    for seed in range(60):
+        w = two_phase.build(3, seed=seed, vote="random")
+        w.set_duplicate(0.1)
+        w.set_reorder(0.2, 30.0)
+        w.add_clients(3, two_phase.txn_workload(), targets=["co"], stop=1500, timeout=300.0)
+        w.schedule(sc.random_faults(w.nodes, 1500, seed=seed, kinds=KINDS, loss=0.1))
+        w.run(until=1500)
+        r = commit.check(w)
+        assert r.ok, f"seed {seed}: {r}"

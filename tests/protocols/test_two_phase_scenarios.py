@@ -92,3 +92,14 @@ def test_prepared_logged_but_vote_lost_in_the_crash_aborts_everywhere():
     assert run.check.ok and run.check.stats["aborted"] == 1
     notes = [(r.node, r.info["text"]) for r in run.world.trace if r.kind == "note"]
     assert ("p1", "recover") in notes and ("p1", "abort") in notes
+
+
+def test_traces_do_not_depend_on_python_hash_seeds():
+    import subprocess
+    import sys
+    code = ("from faultlab.scenarios import commit as sc; "
+            "print(sc.random_run('2pc', seed=5, duration=600, settle=400).world.trace_digest(), "
+            "sc.random_run('3pc', seed=5, duration=600, settle=400).world.trace_digest())")
+    out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"PYTHONHASHSEED": h, "PATH": ""}).stdout for h in ("1", "2")}
+    assert len(out) == 1 and len(next(iter(out)).split()) == 2
