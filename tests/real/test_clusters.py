@@ -30,6 +30,12 @@ def healthy(cluster):
         f"cluster did not settle: {cluster.status()}"
 
 
+def needs_namespaces(cluster):
+    if cluster.fabric is None:
+        from faultlab.real import netns
+        pytest.skip(f"partitions need network namespaces: {netns.unavailable_reason()}")
+
+
 class Writer:
     """Writes through exactly the given nodes (kazoo session or etcd3gw clients)."""
 
@@ -116,6 +122,7 @@ def test_pause_the_leader_others_elect_and_it_steps_down_after_resume(cluster):
 
 
 def test_partition_majority_progresses_minority_cannot_commit(cluster):
+    needs_namespaces(cluster)
     old = cluster.leader()
     majority = [n for n in cluster.nodes if n != old]
     minority_writer = Writer(cluster, [old], timeout=3.0)
@@ -201,6 +208,7 @@ def test_client_link_blackhole_expires_the_session_or_lease(cluster):
 
 
 def test_total_packet_loss_leaves_no_leader_and_lifting_it_recovers(cluster):
+    needs_namespaces(cluster)
     assert cluster.set_loss(1.0)
     leaderless = cluster.wait_for(lambda st: all(s["role"] not in ("leader", "follower") for s in st), 20)
     assert leaderless, f"someone still leads or follows with every packet lost: {cluster.status()}"
@@ -210,7 +218,21 @@ def test_total_packet_loss_leaves_no_leader_and_lifting_it_recovers(cluster):
         cluster.set_loss(1.5)
 
 
+def test_servers_listen_only_on_their_own_ports(cluster):
+    """No admin HTTP server, no JMX, no metrics port: only client, quorum and election ports."""
+    needs_namespaces(cluster)
+    import subprocess
+    allowed = {"zookeeper": {2181, 2888, 3888}, "etcd": {2379, 2380}}[cluster.kind]
+    for node in cluster.nodes:
+        out = subprocess.run(["nsenter", "-t", str(cluster.fabric.pid(node)), "-n", "ss", "-Hltn"],
+                             capture_output=True, text=True, check=True).stdout
+        listening = {int(line.split()[3].rsplit(":", 1)[1]) for line in out.splitlines()}
+        assert listening and listening <= allowed, f"{node} listens on {sorted(listening)}"
+
+
+@pytest.mark.slow
 def test_nemesis_with_concurrent_clients_loses_nothing_and_stays_linearizable(cluster, record_property):
+    needs_namespaces(cluster)
     schedule = nemesis.random_schedule(cluster.nodes, 30000, seed=11, every=3000, heal_after=2000,
                                        kinds=("crash", "pause", "partition", "crash-leader", "pause-leader"))
     start = len(cluster.trace)
@@ -230,6 +252,8 @@ def test_nemesis_with_concurrent_clients_loses_nothing_and_stays_linearizable(cl
 
 @pytest.mark.parametrize("fault", ["pause", "isolate"])
 def test_measured_failover_after_pause_or_isolation(cluster, fault):
+    if fault == "isolate":
+        needs_namespaces(cluster)
     from faultlab.real import measure_failover
     m = measure_failover(cluster, fault)
     assert m.new_leader not in (None, m.old_leader)
