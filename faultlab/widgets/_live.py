@@ -43,18 +43,22 @@ def check_figure(kind):
 
 
 def push(widget: go.FigureWidget, fig):
-    """Replace the widget's content with ``fig`` in one batched message.
+    """Make the widget show ``fig`` with as little traffic to the browser as possible.
 
-    When the trace layout matches (same count and types, the usual case while
-    time advances) traces are updated in place; otherwise they are replaced.
+    When the traces line up (same count and types, the usual case while time
+    advances) one ``plotly_restyle`` message carries only the trace properties
+    that changed; otherwise the traces are replaced. Then the layout is assigned
+    whole. (Setting trace attributes one by one on an unvalidated FigureWidget
+    never reaches the browser, so we do not do that.)
     """
-    with widget.batch_update():
-        same = len(widget.data) == len(fig.data) and all(
-            a.type == b.type for a, b in zip(widget.data, fig.data))
-        if same:
-            for old, new in zip(widget.data, fig.data):
-                old.update(new._props, overwrite=True)
-        else:
+    same = len(widget.data) == len(fig.data) and all(
+        a.type == b.type for a, b in zip(widget.data, fig.data))
+    if same and fig.data:
+        keys = set().union(*(t._props for t in fig.data), *(t._props for t in widget.data)) - {"type", "uid"}
+        restyle = {k: [t._props.get(k) for t in fig.data] for k in sorted(keys)}
+        widget.plotly_restyle(restyle, trace_indexes=list(range(len(fig.data))))
+    else:
+        with widget.batch_update():
             widget.data = []
             widget.add_traces(list(fig.data))
-        widget.layout = fig.layout
+    widget.layout = fig.layout        # a whole-layout assignment keeps the Python side in step too
