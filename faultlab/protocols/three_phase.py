@@ -271,8 +271,9 @@ class ThreePhaseParticipant(Node):
             (self._log(ctx)[held[-1]]["state"], held[-1])
         ctx.set_role(shown, txn_number(which))
 
-    def _wait(self, ctx, txn, extra=0.0):
-        ctx.set_timer(f"wait:{txn}", self.timeout * (1 + self.rank) + extra)
+    def _wait(self, ctx, txn):
+        """Rank r gives up on whoever should speak next after (r + 1) timeouts."""
+        ctx.set_timer(f"wait:{txn}", self.timeout * (1 + self.rank))
 
     def _peers(self, ctx, txn):
         return [p for p in self._log(ctx).get(txn, {}).get("participants", []) if p != ctx.id]
@@ -324,9 +325,8 @@ class ThreePhaseParticipant(Node):
                     self._conclude(ctx, txn, "commit", "termination: all acknowledged PreCommit")
 
     def _on_cancommit(self, ctx, msg, state):
-        if state is not None:
-            if state != "working":
-                ctx.send(self.coordinator, Vote(msg.txn, state != "aborted"))
+        if state is not None:                            # duplicate CanCommit: repeat our vote
+            ctx.send(self.coordinator, Vote(msg.txn, state != "aborted"))
             return
         if msg.txn in self.working:
             return
