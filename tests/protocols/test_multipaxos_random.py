@@ -1,0 +1,53 @@
+"""Randomized fault runs: Multi-Paxos never chooses two values for a slot, learners never
+disagree, and client histories stay linearizable, under crashes, pauses, partitions and loss."""
+import pytest
+
+from faultlab import nemesis
+from faultlab.check import linearizable
+from faultlab.check import paxos as check_paxos
+from faultlab.protocols import multipaxos as mp
+
+SEEDS = 300
+
+
+def faulty_run(seed, duration=2000.0, loss=0.02):
+    w = mp.build(3, seed=seed, clients=3, client_timeout=200.0, stop=duration)
+    w.set_loss(loss)
+    w.schedule(nemesis.random_schedule(w.nodes, duration, seed=seed, every=500, heal_after=350,
+                                       kinds=("crash", "pause", "partition")))
+    w.run(until=duration)
+    w.set_loss(0.0)
+    w.heal()
+    for node in w.nodes:
+        w.resume(node), w.restart(node)
+    w.run(until=duration + 1000)
+    return w
+
+
+def _assert_safe(seeds):
+    bad = {}
+    for seed in seeds:
+        result = check_paxos.check(faulty_run(seed))
+        if not result.ok:
+            bad[seed] = result.explanation
+    assert not bad, f"unsafe seeds: {bad}"
+
+
+def test_multipaxos_is_safe_over_many_seeds():
+    _assert_safe(range(SEEDS))
+
+
+@pytest.mark.slow
+def test_multipaxos_is_safe_over_more_seeds():
+    _assert_safe(range(SEEDS, 1200))
+
+
+@pytest.mark.parametrize("seed", range(0, 100, 4))
+def test_multipaxos_client_histories_are_linearizable_and_progress(seed):
+    w = faulty_run(seed)
+    result = linearizable(w.history, "kv", timeout=30)
+    assert result.ok, result.explanation
+    assert sum(o.status == "ok" for o in w.history.operations()) > 20
+    logs = [mp.log_of(w, n) for n in w.nodes]
+    shortest = min(len(log) for log in logs)
+    assert shortest > 0 and all(log[:shortest] == logs[0][:shortest] for log in logs)
