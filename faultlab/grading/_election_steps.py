@@ -41,26 +41,32 @@ class Logged(Harness):
         self._watch(f"deliver to {dst} from {src}: {msg}", dst, lambda: Harness.deliver(self, dst, src, msg))
 
     def fire(self, name, timer):
-        self._watch(f"fire {name}'s timer {timer!r}", name, lambda: Harness.fire(self, name, timer))
+        self._watch(f"t={self.now:.1f} ms: fire {name}'s timer {timer!r}", name,
+                    lambda: Harness.fire(self, name, timer))
 
 
 def _role(h, node):
     return h.roles.get(node, (None, None))
 
 
-def _fire_election(h, node):
-    """Fire ``node``'s earliest timer; return the term of the RequestVotes it broadcast."""
-    if not h.timers[node]:
-        raise Broken(f"{node} has no timer pending: a follower arms its election timer in on_start "
-                     "(and again whenever it must wait for a leader)")
-    name = min(h.timers[node], key=h.timers[node].get)
-    h.fire(node, name)
-    sent = h.take(src=node, kind="RequestVote")
+def _fire_election(h, node, limit=20):
+    """Fire ``node``'s timers in deadline order until it asks for votes; return its RequestVote."""
+    sent, fired = [], []
+    while not sent and len(fired) < limit:
+        if not h.timers[node]:
+            raise Broken(f"{node} has no timer pending (fired so far: {fired or 'none'}): a follower arms "
+                         "its election timer in on_start and whenever it must wait for a leader")
+        name = min(h.timers[node], key=h.timers[node].get)
+        h.now = max(h.now, h.timers[node][name])
+        h.fire(node, name)
+        fired.append(name)
+        sent = h.take(src=node, kind="RequestVote")
     peers = sorted(dst for _src, dst, _msg in sent)
     expected = sorted(n for n in h.names if n != node)
     if peers != expected:
-        raise Broken(f"when its election timer ({name!r}) fired, {node} sent RequestVote to "
-                     f"{peers or 'nobody'}; a candidate asks every peer ({', '.join(expected)}) for a vote")
+        raise Broken(f"after its timers fired ({', '.join(map(repr, fired))}), {node} sent RequestVote to "
+                     f"{', '.join(peers) or 'nobody'}; when its election timer fires, a follower becomes a "
+                     f"candidate and asks every peer ({', '.join(expected)}) for a vote")
     terms = {msg.term for _s, _d, msg in sent}
     if len(terms) != 1:
         raise Broken(f"{node} asked for votes in several terms at once: {sorted(terms)}")
@@ -113,8 +119,8 @@ def term_rules(h):
     if reply.granted or reply.term != 3:
         raise Broken(f"n1 (term 3) got RequestVote(term=2) and answered {reply}; a request from an older "
                      "term must be refused with the current term: VoteReply(term=3, granted=False)")
-    h.now = 10.0
-    h.log.append("the clock moves to t=10 ms")
+    h.now += 10.0
+    h.log.append(f"the clock moves on to t={h.now:g} ms")
     timers = dict(h.timers["n1"])
     h.deliver("n1", "n3", AppendEntries(2, "n3"))
     stale = _answer(h, "n1", "n3", "AppendReply")

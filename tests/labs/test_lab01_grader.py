@@ -218,3 +218,29 @@ def test_check_cells_regrade_but_score_reuses_their_results(solution, monkeypatc
     lab.check_terms(solution)
     lab.grade(solution, "terms")
     assert calls == ["terms", "terms"]
+
+
+def test_hand_stepped_checks_do_not_depend_on_timer_names_or_extra_timers(solution):
+    class Ticking(solution):
+        """Correct, but also keeps a periodic 'tick' timer running on every node."""
+        def on_start(self, ctx):
+            super().on_start(ctx)
+            ctx.set_timer("tick", 20)
+
+        def on_timer(self, ctx, name):
+            if name == "tick":
+                ctx.set_timer("tick", 20)
+            else:
+                super().on_timer(ctx, name)
+
+    assert lab.grade(Ticking, "safety", seeds=[1]).passed
+    assert lab.grade(Ticking, "terms").passed
+
+
+def test_a_node_that_never_runs_for_election_is_told_so(solution):
+    class Shy(solution):
+        def start_election(self, ctx):
+            self.reset_election_timer(ctx)
+
+    text = lab.grade(Shy, "terms").failure.detail
+    assert "sent RequestVote to nobody" in text and "'election'" in text
