@@ -30,7 +30,9 @@ def main(argv=None):
     schedule = nemesis.random_schedule(world.nodes, duration, seed=args.seed, every=2000.0,
                                        heal_after=1000.0, kinds=nemesis.FAULT_KINDS)
     world.schedule(schedule)
-    world.add_clients(args.clients, kv_workload(keys=5), stop=duration, timeout=300.0, think=(0.0, 5.0))
+    # a 1 s client timeout keeps unknown (info) outcomes few enough for an exact linearizability check
+    world.add_clients(args.clients, kv_workload(keys=10), stop=duration, timeout=1000.0,
+                      think=(0.0, 5.0))
 
     t0 = time.perf_counter()
     world.run(until=duration)
