@@ -66,6 +66,7 @@ fi
 total=$(($(now) - ${FAULTLAB_T0:-$start}))
 verdict=PASS
 ((rc_py != 0 || rc_nb != 0)) && verdict=FAIL
-printf '\n[test] %s: set-up %s | pytest: %s (%s) | nbval: %s (%s) | total %s\n' \
-    "$verdict" "$(fmt "$setup_s")" "$py_msg" "$(fmt "$py_s")" "$nb_msg" "$(fmt "$nb_s")" "$(fmt "$total")"
+((nb_s > 0)) && nb_msg="$nb_msg ($(fmt "$nb_s"))"
+printf '\n[test] %s: set-up %s | pytest: %s (%s) | nbval: %s | total %s\n' \
+    "$verdict" "$(fmt "$setup_s")" "$py_msg" "$(fmt "$py_s")" "$nb_msg" "$(fmt "$total")"
 [[ $verdict == PASS ]]

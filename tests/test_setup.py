@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import urllib.request
@@ -271,3 +272,47 @@ def test_nbval_sanitize_file_is_valid():
     for section in cfg.sections():
         re.compile(cfg[section]["regex"])
         assert "replace" in cfg[section], section
+
+
+# --- system packages ------------------------------------------------------------------------------
+
+def system_packages_script(tmp_path, packages):
+    """A copy of the set-up script next to its own apt.txt, so the test chooses the package list."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "system-packages.sh", tmp_path / "scripts")
+    (tmp_path / "apt.txt").write_text("# test list\n" + "\n".join(packages) + "\n")
+    tmp_path.chmod(0o755)
+    return tmp_path / "scripts" / "system-packages.sh"
+
+
+def test_without_privileges_setup_explains_and_carries_on():
+    if os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("dpkg-query") is None:
+        pytest.skip("needs root (to drop to an unprivileged user) and dpkg")
+    shared = Path(tempfile.mkdtemp(prefix="faultlab-apt-"))   # pytest's tmp dirs are root-only
+    try:
+        script = system_packages_script(shared, ["faultlab-no-such-package"])
+        proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                               "bash", str(script)], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "HOME": str(shared), "FAULTLAB_STRICT_SETUP": "1"})
+    finally:
+        shutil.rmtree(shared)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "missing system packages: faultlab-no-such-package" in proc.stdout
+    assert "sudo apt-get update && sudo apt-get install -y faultlab-no-such-package" in proc.stdout
+    assert "continuing without them" in proc.stdout
+
+
+def test_installed_system_packages_are_a_fast_no_op(tmp_path):
+    if shutil.which("dpkg-query") is None:
+        pytest.skip("not a Debian/Ubuntu system")
+    wanted = ["bash", "coreutils", "chromium"]   # the script always adds chromium
+    status = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}\n", *wanted],
+                            capture_output=True, text=True).stdout.split()
+    if status.count("ii") != len(wanted):
+        pytest.skip("chromium is not installed here, so the script would install it")
+    started = time.monotonic()
+    proc = subprocess.run(["bash", str(system_packages_script(tmp_path, wanted[:2]))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "[setup] system packages: all 3 present" in proc.stdout
+    assert time.monotonic() - started < 10
