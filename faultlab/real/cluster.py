@@ -32,7 +32,13 @@ RECENT: collections.deque = collections.deque(maxlen=6)   # (title, {node: log t
 
 
 class RealCluster:
-    """Base class of ZooKeeperEnsemble and EtcdCluster (subclasses fill in the server details)."""
+    """Base class of ZooKeeperEnsemble and EtcdCluster (subclasses fill in the server details).
+
+    Every fault and every role change seen by ``status()`` lands in ``trace``;
+    call ``monitor()`` to poll in the background for a complete role timeline
+    (``run_workload`` does). ``network``: 'auto' (namespaces if we are root),
+    'netns' or 'loopback'.
+    """
 
     kind = "cluster"
     client_port = 0          # the server's client port inside a namespace
