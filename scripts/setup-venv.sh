@@ -24,7 +24,8 @@ pip=("$py" -m pip install --progress-bar off --disable-pip-version-check -q -c r
 say "installing pinned dependencies (requirements/lock.txt) into $VENV"
 "${pip[@]}" pip setuptools
 # setuptools comes from the lock, so the editable build needs no isolated (unpinned) build env.
-"${pip[@]}" --no-build-isolation -e .
+# (PYTHONWARNINGS hides setuptools' generic "editable installation" banner, nothing else.)
+PYTHONWARNINGS=ignore::UserWarning "${pip[@]}" --no-build-isolation -e .
 
 # JupyterLab reads <prefix>/share/jupyter/lab/settings/overrides.json (news/update pop-ups off).
 settings=$VENV/share/jupyter/lab/settings
