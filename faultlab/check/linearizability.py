@@ -274,11 +274,11 @@ def _items(ops, model):
             else:
                 step = model.prepare(op.f, op.invoke.value, "info")
         except ModelError as e:
-            raise ModelError(f"{where}: {e}") from None
+            raise ModelError(f"{where}: {e}", event=op.invoke.index) from None
         key = op.key
         if model.partition_by_key and key is None:
             raise ModelError(f"{where}: the {model.name} model checks key by key, "
-                             "but this operation has no key")
+                             "but this operation has no key", event=op.invoke.index)
         group = groups.setdefault(key if model.partition_by_key else None, [])
         if step is None:
             continue
@@ -305,12 +305,19 @@ def _describe(op):
     return f"process {op.process!r}'s {text}"
 
 
-def _span(op):
-    end = "∞" if op.complete is None or op.status == "info" else f"{op.end:g}"
-    return f"[{op.start:g}, {end}] ms"
+def _span(op, timed):
+    """When the operation ran: in ms, or as event positions for histories without times."""
+    open_ = op.complete is None or op.status == "info"
+    if not timed:
+        return f"(events {op.invoke.index}–{'…' if open_ else op.complete.index})"
+    return f"[{op.start:g}, {'∞' if open_ else f'{op.end:g}'}] ms"
 
 
-def _explain_violation(key, out, ops, model):
+def _plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _explain_violation(key, out, ops, model, timed):
     where = "" if key is None else f"key {key!r}: "
     stuck = ops[out.stuck]
     others = [i for i in out.window if i != out.stuck]
@@ -322,8 +329,8 @@ def _explain_violation(key, out, ops, model):
                 "makes its result possible.")
     else:
         rest = "no other operation was open that could have changed that."
-    return (f"{where}#{out.stuck} {_describe(stuck)} {_span(stuck)} cannot be linearized. "
-            f"The longest legal order found covers {len(out.order)} operations and leaves the "
+    return (f"{where}#{out.stuck} {_describe(stuck)} {_span(stuck, timed)} cannot be linearized. "
+            f"The longest legal order found covers {_plural(len(out.order), 'operation')} and leaves the "
             f"{model.name} at {model.describe(out.state)}; {rest}")
 
 
@@ -344,6 +351,7 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
     ops = history.operations()
     groups = _items(ops, model)
     budget = _Budget(timeout, max_memory_mb)
+    timed = any(ev.time for ev in history)
     started = _time.monotonic()
     evidence = {"model": model.name, "order": {}, "window": {}, "stuck": {}, "state": {}}
     violations, unknown, configurations = [], [], 0
@@ -358,7 +366,7 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
             evidence["stuck"][key] = out.stuck
             violations.append({"key": key, "op": out.stuck, "window": out.window,
                                "linearized": len(out.order),
-                               "explanation": _explain_violation(key, out, ops, model)})
+                               "explanation": _explain_violation(key, out, ops, model, timed)})
         elif out.verdict == "unknown":
             unknown.append((key, out.reason))
             if budget.expired() or budget.bytes_left < 0:
@@ -379,6 +387,6 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
                            [], evidence, stats)
     n = sum(len(v) for v in evidence["order"].values())
     keys = "" if not model.partition_by_key else f" over {len(groups)} keys"
-    return CheckResult(NAME, "ok", f"linearizable: found a legal order of {n} operations{keys} "
-                       f"consistent with real time ({len(ops)} operations in the history).",
+    return CheckResult(NAME, "ok", f"linearizable: found a legal order of {_plural(n, 'operation')}{keys} "
+                       f"consistent with real time ({_plural(len(ops), 'operation')} in the history).",
                        [], evidence, stats)

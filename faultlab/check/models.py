@@ -18,7 +18,14 @@ ILLEGAL = object()          # a step's answer when the operation is impossible i
 
 
 class ModelError(ValueError):
-    """An operation the model does not know, or a malformed value for it."""
+    """An operation the model does not know, or a malformed value for it.
+
+    ``event`` is the index of the history event at fault, when known.
+    """
+
+    def __init__(self, message, event=None):
+        super().__init__(message)
+        self.event = event
 
 
 def freeze(value):
