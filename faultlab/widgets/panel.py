@@ -54,7 +54,7 @@ class FaultPanel(W.VBox):
     """
 
     def __init__(self, cluster, figure=None, window=1500.0, step=100.0, speed=1.0, chunk=0.1,
-                 refresh=0.25, poll=1.0, max_messages=300, kinds=None):
+                 refresh=0.4, poll=1.0, max_messages=300, kinds=None):
         missing = [m for m in REQUIRED if not hasattr(cluster, m)]
         if missing:
             raise ConfigError(f"FaultPanel needs a cluster (a faultlab World or a real cluster); "
@@ -69,8 +69,11 @@ class FaultPanel(W.VBox):
         self.window, self.step_ms, self.chunk, self.refresh_s, self.poll_s = window, step, chunk, refresh, poll
         self.max_messages, self.kinds = max_messages, kinds
         self.nodes = list(cluster.nodes)
-        self.events: list = []          # (t_ms, text) of everything injected from the panel
-        self.observed: list = []        # real clusters: role/fault records seen by polling
+        self.events: list = []          # (t_ms, text, injected) of everything done from the panel
+        # Real clusters keep their own trace (faults and polled role changes); for a cluster
+        # without one the panel records what it injects and what polling shows.
+        self._own_trace = not isinstance(getattr(cluster, "trace", None), list)
+        self.observed: list = [] if self._own_trace else cluster.trace
         self._t0 = time.monotonic()
         self._last_status: dict = {}
         self._task = None
@@ -84,7 +87,7 @@ class FaultPanel(W.VBox):
         self.partition = PartitionBuilder(self.nodes, self._on_partition, self._on_heal)
         self.clock = Clock(step, self._on_play, self._on_step, speed)
         self.figure = None               # created with its first content (see redraw)
-        self.figure_box = W.Box(layout=W.Layout(min_height="300px"))
+        self.figure_box = W.VBox(layout=W.Layout(min_height="300px", width="100%"))
         self.figure_picker = W.Dropdown(
             options=list(_live.FIGURES) if not callable(self.figure_kind) else [self.figure_kind.__name__],
             value=self.figure_kind if not callable(self.figure_kind) else self.figure_kind.__name__,
@@ -116,7 +119,7 @@ class FaultPanel(W.VBox):
     @property
     def now(self):
         """Milliseconds: the world's simulated time, or time since the panel opened."""
-        if self.simulated:
+        if self.simulated or not self._own_trace:
             return self.cluster.now
         return (time.monotonic() - self._t0) * 1000.0
 
@@ -216,7 +219,7 @@ class FaultPanel(W.VBox):
             self._note(f"{text}: nothing to do (already in that state)")
         else:
             self._note(text, injected=True)
-            if not self.simulated:
+            if self._own_trace and not self.simulated:
                 self._observe(Record(self.now, text.split()[0], text.split()[1] if " " in text else None, {}))
 
     def _on_action(self, action, node):
@@ -266,7 +269,7 @@ class FaultPanel(W.VBox):
                 tile.show(s, leader=s.get("node") == self.leader)
         if self.simulated:
             self.clock.show(self.now, self.leader)
-        else:
+        elif self._own_trace:
             self._observe_statuses(statuses)
         wall = time.monotonic()
         if draw and (force or wall - self._last_draw >= self.refresh_s):

@@ -113,6 +113,11 @@ def _leader(page):
     return next(c.removeprefix("faultlab-node-") for c in classes if c.startswith("faultlab-node-"))
 
 
+def _clock_ms(page):
+    text = page.locator(".faultlab-panel .faultlab-clock").first.text_content()   # "t = 1,500 ms · ..."
+    return float(text.split("=")[1].split("ms")[0].replace(",", ""))
+
+
 def _figure_title(page):
     return page.locator(".faultlab-panel .js-plotly-plot .gtitle").first.text_content()
 
@@ -160,6 +165,25 @@ def test_crash_the_leader_from_the_panel_and_see_a_new_one(lab, browser):
         title_after = _figure_title(page)
         assert title_after != title_before
         assert figure.screenshot() != shot_before
+
+        # play runs simulated time from an asyncio task: the clock moves and the kernel still
+        # answers the pause click while it runs.
+        t_before = _clock_ms(page)
+        page.locator(".faultlab-panel .faultlab-play").first.click()
+        page.wait_for_function("(t) => { const c = document.querySelector('.faultlab-panel .faultlab-clock');"
+                               " return c && parseFloat(c.textContent.split('=')[1].replace(/,/g, '')) > t + 500; }",
+                               arg=t_before, timeout=30_000)
+        page.locator(".faultlab-panel .faultlab-play").first.click()
+        readings = [_clock_ms(page)]
+        for _ in range(30):                    # the page may still be drawing updates sent before the pause
+            page.wait_for_timeout(1000)
+            readings.append(_clock_ms(page))
+            if readings[-1] == readings[-2]:
+                break
+        page.wait_for_timeout(1500)
+        assert readings[-1] == readings[-2] == _clock_ms(page), f"pause did not stop the clock: {readings}"
+        assert "pause" not in page.locator(".faultlab-panel .faultlab-play").first.text_content()
+        panel.screenshot(path=str(ARTIFACTS / "panel_after_play.png"))
         ok = True
     finally:
         if not ok:
