@@ -76,7 +76,6 @@ class Replicate:
     """Log entries from index ``start`` on (empty: a heartbeat); ``sent`` is echoed for the lease."""
     epoch: int
     start: int
-    prev: tuple
     entries: tuple
     commit: int
     sent: float
@@ -137,6 +136,7 @@ class PrimaryBackup(Node):
                               "the lease safe")
         self.role = "backup"
         self.primary = None
+        self.synced = None                  # (epoch, primary) whose full log copy this node holds
 
     # -- helpers -------------------------------------------------------------
     @property
@@ -247,8 +247,7 @@ class PrimaryBackup(Node):
     # -- replication ---------------------------------------------------------
     def _ship(self, ctx, b):
         log, start = ctx.storage["log"], self.next[b]
-        prev = tuple(log[start - 1]) if start > 0 else ()
-        ctx.send(b, Replicate(ctx.storage["epoch"], start, prev, tuple(log[start:]), self.commit, ctx.now))
+        ctx.send(b, Replicate(ctx.storage["epoch"], start, tuple(log[start:]), self.commit, ctx.now))
 
     def _live(self, ctx):
         return [b for b in self.backups if ctx.now - self.heard[b] <= self.timeout]
@@ -314,21 +313,26 @@ class PrimaryBackup(Node):
         self.primary = src
         self.last_heard = ctx.now
         log = st["log"]
-        if m.start > len(log):
+        if self.synced != (m.epoch, src):
+            # A new primary (or this node just restarted): take a full copy, then only append.
+            if m.start != 0:
+                ctx.send(src, ReplicateAck(m.epoch, 0, m.sent, False))
+                return
+            log[:] = [Entry(*x) for x in m.entries]
+            self.synced = (m.epoch, src)
+        elif m.start > len(log):
             ctx.send(src, ReplicateAck(m.epoch, len(log), m.sent, False))
             return
-        if m.start > 0 and tuple(log[m.start - 1]) != m.prev:
-            ctx.send(src, ReplicateAck(m.epoch, 0, m.sent, False))
-            return
-        for i, e in enumerate(m.entries):
-            idx = m.start + i
-            if idx < len(log) and log[idx] == e:
-                continue
-            del log[idx:]
-            log.extend(Entry(*x) for x in m.entries[i:])
-            break
-        if m.start == 0:
-            del log[len(m.entries):]        # a full copy replaces whatever this node had
+        else:
+            # Same primary: a late or duplicated message holds a prefix of what we have,
+            # so truncate only where an entry really differs.
+            for i, e in enumerate(m.entries):
+                idx = m.start + i
+                if idx < len(log) and log[idx] == e:
+                    continue
+                del log[idx:]
+                log.extend(Entry(*x) for x in m.entries[i:])
+                break
         st["log_epoch"] = m.epoch
         ctx.send(src, ReplicateAck(m.epoch, m.start + len(m.entries), m.sent, True))
 

@@ -99,7 +99,8 @@ def naive_partition(seed=0, policy="naive", mode="sync", cut_at=FAULT_AT, heal_a
 
 
 def random_faults(seed=0, mode="sync", policy="fenced", duration=3000.0, n=3, loss=0.02,
-                  every=600.0, heal_after=400.0, kinds=("crash", "pause", "partition")):
+                  every=600.0, heal_after=400.0, kinds=("crash", "pause", "partition"),
+                  duplicate=0.0, reorder=0.0):
     """A seeded random nemesis (crash, pause, partition) plus message loss, then a calm period.
 
     After ``duration`` ms every fault is undone (heal, resume, restart) and the
@@ -108,6 +109,8 @@ def random_faults(seed=0, mode="sync", policy="fenced", duration=3000.0, n=3, lo
     from .. import nemesis
     w = pb.build(n, seed=seed, mode=mode, policy=policy, clients=3, client_timeout=200.0, stop=duration)
     w.set_loss(loss)
+    w.set_duplicate(duplicate)
+    w.set_reorder(reorder, extra_delay=30.0)
     w.schedule(nemesis.random_schedule(w.nodes, duration, seed=seed, every=every, heal_after=heal_after,
                                        kinds=kinds))
     w.run(until=duration)

@@ -10,9 +10,11 @@ from faultlab.protocols import multipaxos as mp
 SEEDS = 300
 
 
-def faulty_run(seed, duration=2000.0, loss=0.02):
-    w = mp.build(3, seed=seed, clients=3, client_timeout=200.0, stop=duration)
+def faulty_run(seed, duration=2000.0, loss=0.02, duplicate=0.0, reorder=0.0, n=3):
+    w = mp.build(n, seed=seed, clients=3, client_timeout=200.0, stop=duration)
     w.set_loss(loss)
+    w.set_duplicate(duplicate)
+    w.set_reorder(reorder, extra_delay=30.0)
     w.schedule(nemesis.random_schedule(w.nodes, duration, seed=seed, every=500, heal_after=350,
                                        kinds=("crash", "pause", "partition")))
     w.run(until=duration)
@@ -24,10 +26,10 @@ def faulty_run(seed, duration=2000.0, loss=0.02):
     return w
 
 
-def _assert_safe(seeds):
+def _assert_safe(seeds, **network):
     bad = {}
     for seed in seeds:
-        result = check_paxos.check(faulty_run(seed))
+        result = check_paxos.check(faulty_run(seed, **network))
         if not result.ok:
             bad[seed] = result.explanation
     assert not bad, f"unsafe seeds: {bad}"
@@ -35,6 +37,10 @@ def _assert_safe(seeds):
 
 def test_multipaxos_is_safe_over_many_seeds():
     _assert_safe(range(SEEDS))
+
+
+def test_multipaxos_is_safe_with_duplication_reordering_and_five_nodes():
+    _assert_safe(range(60), loss=0.05, duplicate=0.1, reorder=0.2, n=5)
 
 
 @pytest.mark.slow

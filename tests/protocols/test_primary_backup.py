@@ -173,11 +173,17 @@ def test_fenced_primary_without_a_lease_refuses_clients():
     assert not h.nodes["n1"].lease_valid(h.ctx["n1"])
 
 
-def test_a_full_copy_replaces_a_divergent_backup_log():
+def test_a_backup_takes_a_full_copy_from_a_new_primary_then_only_appends():
     h = harness(policy="naive", mode="async")
+    a, b = pb.Entry(2, 1, "put", "k", "a"), pb.Entry(2, 2, "put", "k", "b")
     h.storage["n2"]["log"].append(pb.Entry(1, 99, "put", "k", "lost"))
-    h.deliver("n2", "n3", Replicate(2, 0, (), (), 0, 0.0))
-    assert h.storage["n2"]["log"] == [] and h.nodes["n2"].primary == "n3"
+    h.deliver("n2", "n3", Replicate(2, 1, (b,), 0, 0.0))       # not a full copy: ask for one
+    assert h.take(src="n2")[0][2] == ReplicateAck(2, 0, 0.0, False)
+    h.deliver("n2", "n3", Replicate(2, 0, (a,), 0, 0.0))
+    assert h.storage["n2"]["log"] == [a] and h.nodes["n2"].primary == "n3"
+    h.deliver("n2", "n3", Replicate(2, 1, (b,), 0, 1.0))
+    h.deliver("n2", "n3", Replicate(2, 0, (a,), 0, 0.0))       # a late duplicate truncates nothing
+    assert h.storage["n2"]["log"] == [a, b]
 
 
 # -- checker and scripted scenarios ----------------------------------------------

@@ -12,10 +12,10 @@ NAIVE_LOSES_WRITES_SEED = 0        # naive + sync: a second primary overwrites a
 NAIVE_SPLIT_BRAIN_SEED = 2         # naive + async: two primaries acknowledge writes at once
 
 
-def _assert_safe(seeds):
+def _assert_safe(seeds, **network):
     bad = {}
     for seed in seeds:
-        run = random_faults(seed=seed, mode="sync", policy="fenced")
+        run = random_faults(seed=seed, mode="sync", policy="fenced", **network)
         if not run.check.ok:
             bad[seed] = run.check.explanation
     assert not bad, f"unsafe seeds: {bad}"
@@ -23,6 +23,10 @@ def _assert_safe(seeds):
 
 def test_fenced_sync_is_safe_over_many_seeds():
     _assert_safe(range(SEEDS))
+
+
+def test_fenced_sync_is_safe_with_duplication_and_reordering_too():
+    _assert_safe(range(100), loss=0.05, duplicate=0.1, reorder=0.2)
 
 
 @pytest.mark.slow
