@@ -84,7 +84,8 @@ def check_python() -> Check:
         return Check("python", "simulator", OK, f"Python {version} ({sys.executable})")
     need = ".".join(map(str, MIN_PYTHON))
     return Check("python", "simulator", MISSING, f"Python {version} is too old (need >= {need})",
-                 _apt("python3", "python3-venv") + "   # or: make lab PYTHON=/path/to/python3.11")
+                 f"install Python >= {need} (Debian 12 and Ubuntu 22.04 ship one), then: "
+                 "make lab PYTHON=/path/to/python3")
 
 
 def _split_requirement(text: str) -> tuple[str, str]:
