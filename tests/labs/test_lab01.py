@@ -21,7 +21,9 @@ from faultlab.grading import parse_seeds
 
 sys.path.insert(0, str(Path(__file__).parent))
 from lab01_variants import (CHECK_CELLS, EXPECTED_FAILURES, NBVAL_WRONG, ROOT, SOLUTION, STUDENT,  # noqa: E402
-                            code_index, read, wrong_notebook)
+                            cell, code_index, load_class, read, wrong_notebook, wrong_source)
+
+from faultlab.grading import raft_election as lab, submission  # noqa: E402
 
 pytestmark = pytest.mark.notebook
 
@@ -67,7 +69,23 @@ def default_run(tmp_path_factory):
         path = workdir / f"wrong_{name}.ipynb"
         nbformat.write(wrong_notebook(name), path)
         paths.append(path)
+    nbformat.write(saved_after_failing_run(), workdir / "saved_failing.ipynb")
+    paths.append(workdir / "saved_failing.ipynb")
     return nbval(paths, workdir)
+
+
+def saved_after_failing_run():
+    """A student notebook with wrong code, saved after running it: its outputs are the FAIL reports."""
+    nb = read(STUDENT)
+    node = cell(nb, "node")
+    node.source = wrong_source("no_vote_persistence", cell(read(SOLUTION), "node").source)
+    wrong = load_class(nb)
+    for check, cell_id in CHECK_CELLS.items():
+        cell(nb, cell_id).outputs = [nbformat.v4.new_output(
+            "stream", name="stdout", text=lab.grade(wrong, check).report() + "\n")]
+    cell(nb, "score").outputs = [nbformat.v4.new_output(
+        "stream", name="stdout", text=lab.score_report(lab.TITLE, lab.results(wrong)) + "\n")]
+    return nb
 
 
 def failed_cells(results, stem):
@@ -119,3 +137,15 @@ def test_student_notebook_was_stored_without_widget_state_or_timing():
         assert "widgets" not in nb.metadata
         for c in nb.cells:
             assert "execution" not in c.metadata, f"{path.name}: cell {c.get('id')} stores timings"
+
+
+def test_saved_failing_outputs_fool_plain_nbval_but_not_the_submission_grader(default_run, tmp_path):
+    results, out = default_run
+    assert failed_cells(results, "saved_failing") == set(), "plain nbval compares with the file's own outputs"
+    nbformat.write(saved_after_failing_run(), tmp_path / "alice.ipynb")
+    good = read(STUDENT)
+    cell(good, "node").source = cell(read(SOLUTION), "node").source
+    cell(good, "node").id = "renamed-by-copy-paste"            # found again by its class name
+    nbformat.write(good, tmp_path / "bob.ipynb")
+    verdict = submission.grade([tmp_path / "alice.ipynb", tmp_path / "bob.ipynb"])
+    assert verdict == {tmp_path / "alice.ipynb": ["check-safety", "score"], tmp_path / "bob.ipynb": []}

@@ -244,3 +244,22 @@ def test_a_node_that_never_runs_for_election_is_told_so(solution):
 
     text = lab.grade(Shy, "terms").failure.detail
     assert "sent RequestVote to nobody" in text and "'election'" in text
+
+
+def test_submission_splicing_errors_say_what_to_do(tmp_path):
+    import nbformat
+    from faultlab.grading import submission
+
+    plain = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(plain, tmp_path / "plain.ipynb")
+    with pytest.raises(ConfigError, match="not a faultlab lab notebook"):
+        submission.grade([tmp_path / "plain.ipynb"])
+    official = read(STUDENT)
+    lost = read(STUDENT)
+    lost.cells = [c for c in lost.cells if c.get("id") != "node"]
+    with pytest.raises(ConfigError, match="no cell defining RaftElection"):
+        submission.splice(lost, official)
+    spliced = submission.splice(wrong_notebook("no_randomization"), official)
+    node = next(c for c in spliced.cells if c.get("id") == "node").source
+    assert "ELECTION_TIMEOUT[0]" in node
+    assert stored_text(spliced, "check-safety") == stored_text(official, "check-safety")
