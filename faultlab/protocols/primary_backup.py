@@ -238,7 +238,7 @@ class PrimaryBackup(Node):
         st = ctx.storage
         if len(self.grants) < self._majority(ctx):
             return
-        best_epoch, best_log = max(self.grants.values(), key=lambda g: (g[0], len(g[1])))
+        _, best_log = max(self.grants.values(), key=lambda g: (g[0], len(g[1])))   # most up to date
         st["log"] = list(best_log)
         st["log_epoch"] = st["epoch"]
         ctx.cancel_timer("elect")

@@ -23,3 +23,14 @@ class ScenarioRun:
 from . import primary_backup  # noqa: E402  (needs ScenarioRun)
 
 __all__ = ["ScenarioRun", "primary_backup"]
+
+
+def __getattr__(name):
+    """Other scenario modules (``faultlab.scenarios.commit``...) load on first use."""
+    import importlib
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"faultlab.scenarios has no {name!r}") from None

@@ -105,6 +105,16 @@ def test_a_stable_leader_runs_phase_1_once_in_a_calm_run():
     assert linearizable(w.history, "kv", timeout=30).ok
 
 
+def test_same_seed_same_trace():
+    def digest(seed):
+        w = mp.build(3, seed=seed, stop=800)
+        w.run(until=1000)
+        w.crash(w.leader())
+        w.run(until=2000)
+        return w.trace_digest()
+    assert digest(5) == digest(5) and digest(5) != digest(6)
+
+
 class ForgetfulLeader(MultiPaxos):
     """BROKEN on purpose: a new leader ignores what the promises report and starts afresh."""
 

@@ -238,3 +238,10 @@ def test_bad_cluster():
         paxos.build(0)
     with pytest.raises(ConfigError, match="proposers must be some of n1, n2, n3"):
         paxos.build(3, proposers=("n7",))
+
+
+def test_same_seed_same_trace():
+    def digest(seed):
+        w = faulty_run(seed)
+        return w.trace_digest()
+    assert digest(3) == digest(3) and digest(3) != digest(4)

@@ -244,6 +244,12 @@ def test_checker_reports_no_split_brain_on_a_calm_run():
     assert r.ok and r.stats["tenures"] == 1 and r.stats["acknowledged_writes"] > 20
 
 
+def test_a_scenario_unpacks_into_world_and_check_and_tells_its_story():
+    world, result = scenarios.sync_failover(seed=1)
+    assert world.now > 2000 and result.name == "primary-backup"
+    assert "n1 crashed at t=625 ms" in scenarios.sync_failover(seed=1).story
+
+
 def test_same_seed_same_trace():
     assert scenarios.naive_pause(seed=5).world.trace_digest() == \
         scenarios.naive_pause(seed=5).world.trace_digest()
