@@ -276,6 +276,19 @@ def build(n=3, seed=0, proposers=("n1", "n2"), latency=(1.0, 5.0), values=None, 
     return w
 
 
+DUEL_SEED = 0
+"""With naive retry, 3 nodes, proposers n1 and n2 and 1-2 ms links, this seed duels for seconds."""
+
+
+def dueling(retry="naive", seed=DUEL_SEED, until=2000.0, latency=(1.0, 2.0)):
+    """Two proposers start together; with ``retry='naive'`` and the named seed nothing is chosen.
+
+    The same call with ``retry='backoff'`` or ``'leader'`` decides within a few ms.
+    """
+    w = build(3, seed=seed, proposers=("n1", "n2"), latency=latency, retry=retry)
+    return w.run(until=until)
+
+
 def learned(world):
     """node -> the value it learned (None if it has not), for the nodes that are up."""
     return {s["node"]: s.get("learned") for s in world.status() if s["state"] == "up"}

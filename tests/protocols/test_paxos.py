@@ -165,8 +165,8 @@ def _first_learn(w):
 
 
 def test_naive_retry_duels_without_deciding_for_a_named_seed():
-    w = paxos.build(3, seed=DUEL_SEED, retry="naive", latency=(1, 2))
-    w.run(until=2000)
+    assert paxos.DUEL_SEED == DUEL_SEED
+    w = paxos.dueling("naive", seed=DUEL_SEED, until=2000)
     assert _first_learn(w) is None
     rounds = [r for r in w.trace if r.kind == "note" and r.info["text"] == "propose"]
     assert len(rounds) > 500 and {r.node for r in rounds} == {"n1", "n2"}
@@ -175,8 +175,7 @@ def test_naive_retry_duels_without_deciding_for_a_named_seed():
 
 @pytest.mark.parametrize("retry", ["backoff", "leader"])
 def test_backoff_or_a_distinguished_proposer_decides_for_the_same_seed(retry):
-    w = paxos.build(3, seed=DUEL_SEED, retry=retry, latency=(1, 2))
-    w.run(until=2000)
+    w = paxos.dueling(retry, seed=DUEL_SEED, until=2000)
     t = _first_learn(w)
     assert t is not None and t < 100
     assert len(set(paxos.learned(w).values())) == 1 and None not in paxos.learned(w).values()
