@@ -164,6 +164,7 @@ class Paxos(Node):
             return
         self.phase = 0
         self.failures += 1
+        ctx.note("round failed", ballot=self.ballot, why=why)
         ctx.cancel_timer("phase")
         if self.retry == "naive":
             self._new_round(ctx)
