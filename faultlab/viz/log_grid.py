@@ -112,8 +112,8 @@ def log_grid(status_or_world, start=None, end=None, max_entries=60, title=None, 
     fig = go.Figure()
     n = max(len(terms), 1)
     scale = []
-    for k in range(n):
-        c = TERM_PALETTE[k % len(TERM_PALETTE)]
+    for k, t in enumerate(terms or [0]):
+        c = TERM_PALETTE[(t if isinstance(t, int) else k) % len(TERM_PALETTE)]   # a term keeps its colour
         scale += [[k / n, c], [(k + 1) / n, c]]
     fig.add_trace(go.Heatmap(x=cols, y=list(range(len(nodes))), z=z, text=text, texttemplate="%{text}",
                              hovertext=hover, hoverinfo="text", colorscale=scale, zmin=-0.5, zmax=n - 0.5,

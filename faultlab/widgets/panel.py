@@ -50,11 +50,12 @@ class FaultPanel(W.VBox):
     ``figure``: 'spacetime', 'timeline', 'log_grid', 'availability' or a function
     ``(cluster, start_ms, end_ms) -> Figure``; ``window``: ms of history shown;
     ``step``: ms per step click; ``speed``: simulated seconds per wall second;
-    ``poll``: seconds between status polls of a real cluster.
+    ``poll``: seconds between status polls of a real cluster; ``width``: figure width
+    in px (None lets plotly size it, which in JupyterLab often means a narrow 700 px).
     """
 
     def __init__(self, cluster, figure=None, window=1500.0, step=100.0, speed=1.0, chunk=0.1,
-                 refresh=0.4, poll=1.0, max_messages=300, kinds=None):
+                 refresh=0.4, poll=1.0, max_messages=300, kinds=None, width=960):
         missing = [m for m in REQUIRED if not hasattr(cluster, m)]
         if missing:
             raise ConfigError(f"FaultPanel needs a cluster (a faultlab World or a real cluster); "
@@ -67,7 +68,7 @@ class FaultPanel(W.VBox):
         self.simulated = _is_simulated(cluster)
         self.figure_kind = _live.check_figure(figure or ("spacetime" if self.simulated else "timeline"))
         self.window, self.step_ms, self.chunk, self.refresh_s, self.poll_s = window, step, chunk, refresh, poll
-        self.max_messages, self.kinds = max_messages, kinds
+        self.max_messages, self.kinds, self.width = max_messages, kinds, width
         self.nodes = list(cluster.nodes)
         self.events: list = []          # (t_ms, text, injected) of everything done from the panel
         # Real clusters keep their own trace (faults and polled role changes); for a cluster
@@ -296,6 +297,8 @@ class FaultPanel(W.VBox):
         except Exception as e:  # noqa: BLE001 - a figure error must not break the panel
             self._note(f"figure failed: {type(e).__name__}: {e}")
             return
+        if self.width:
+            fig.layout.width = self.width
         if self.figure is None:
             # Born with its content: a FigureWidget filled before the browser first renders it
             # can come up with a half-applied layout in JupyterLab.

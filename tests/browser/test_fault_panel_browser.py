@@ -3,7 +3,8 @@
 Starts JupyterLab on 127.0.0.1 (own free port, no token, news off) on a copy of
 notebooks/extras/raft_fault_panel.ipynb, runs all cells, crashes the leader from
 its tile, advances simulated time and checks that another node now leads and
-that the figure changed. Screenshots go to artifacts/browser/.
+that the figure changed; then plays and pauses simulated time and answers the
+predict-then-inject exercise. Screenshots go to artifacts/browser/.
 """
 from __future__ import annotations
 
@@ -184,6 +185,17 @@ def test_crash_the_leader_from_the_panel_and_see_a_new_one(lab, browser):
         assert readings[-1] == readings[-2] == _clock_ms(page), f"pause did not stop the clock: {readings}"
         assert "pause" not in page.locator(".faultlab-panel .faultlab-play").first.text_content()
         panel.screenshot(path=str(ARTIFACTS / "panel_after_play.png"))
+
+        # the predict-then-inject exercise further down the notebook
+        quiz = page.locator(".faultlab-predict").first
+        quiz.scroll_into_view_if_needed()
+        assert quiz.locator(".faultlab-inject").is_disabled(), "inject must wait for a prediction"
+        quiz.get_by_text("a new leader is elected").click()
+        quiz.locator(".faultlab-inject").click()
+        feedback = quiz.locator(".faultlab-feedback")
+        feedback.wait_for(timeout=30_000)
+        assert "your prediction was right" in feedback.text_content()
+        quiz.screenshot(path=str(ARTIFACTS / "predict_exercise.png"))
         ok = True
     finally:
         if not ok:
