@@ -3,8 +3,8 @@
 The student writes a ``faultlab.Node`` subclass using the messages and constants
 below; each check cell calls one ``check_*`` function, which prints a
 deterministic PASS/FAIL block (see ``faultlab.grading.report``). ``score``
-prints the total. Results are cached per class and seed list, so the summary
-cell does not run the simulations again.
+prints the total from the results the check cells cached (per class and seed
+list), so the summary cell does not run the simulations again.
 """
 from __future__ import annotations
 
@@ -44,8 +44,7 @@ _cache: dict = {}
 __all__ = ["ELECTION_TIMEOUT", "HEARTBEAT_INTERVAL", "RequestVote", "VoteReply", "AppendEntries",
            "AppendReply", "MESSAGES", "majority", "CHECKS", "grade", "check_safety", "check_liveness",
            "check_majority", "check_terms", "check_heartbeats", "score", "results", "reproduce", "watch",
-           "timeline",
-           "grading_seeds"]
+           "timeline", "grading_seeds"]
 
 
 def _check_name(name):
