@@ -46,8 +46,9 @@ def node_color(node, nodes=None):
 
 
 def lane_label(node, nodes):
-    """A tick label in the node's colour (plotly renders the span's colour)."""
-    return f'<span style="color:{node_color(node, nodes)}"><b>{node}</b></span>'
+    """A tick label in the node's colour (plotly renders the span's colour); clients are grey."""
+    color = node_color(node, nodes) if node in nodes else CLIENT_COLOR
+    return f'<span style="color:{color}"><b>{node}</b></span>'
 
 
 def check_trace(trace, who):

@@ -62,6 +62,9 @@ def test_spacetime_filters_kinds_nodes_and_downsamples(world):
     assert list(two.layout.yaxis.tickvals) == [0, 1]
     with_clients = spacetime(world, start=0, end=500, clients=True, max_messages=10_000)
     assert len(with_clients.layout.yaxis.tickvals) == 7
+    labels = with_clients.layout.yaxis.ticktext
+    assert "#888888" in labels[5] and "c1" in labels[5], "client lanes are grey, not a node's colour"
+    assert "#888888" not in labels[0]
     assert with_clients.layout.meta["messages_total"] > spacetime(world, start=0, end=500).layout.meta[
         "messages_total"]
 
