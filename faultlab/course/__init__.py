@@ -1,0 +1,65 @@
+"""Story support for the course notebooks: set-up, the course map, the machine check.
+
+Logic lives here so notebook cells stay a few lines long. ``setup()`` is the
+first call of every chapter: it fixes the seed and how figures are shown.
+
+Figures: plotly's ``plotly_mimetype`` renderer stores each figure as JSON
+(``application/vnd.plotly.v1+json``), drawn interactively by JupyterLab's
+plotly extension; the notebook stays small because plotly.js (~4.8 MB) is not
+embedded. When the committed notebooks are executed with
+``FAULTLAB_STATIC_FIGURES=1``, every figure also carries a PNG (rendered by
+kaleido with the system Chromium), which HTML exports and GitHub show offline.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+from ..errors import ConfigError
+from .course_map import CHAPTERS, Chapter, course_map, course_map_markdown, show_course_map
+from .machine import doctor_report
+
+STATIC_ENV = "FAULTLAB_STATIC_FIGURES"
+
+__all__ = ["setup", "CHAPTERS", "Chapter", "course_map", "course_map_markdown", "show_course_map", "doctor_report"]
+
+
+def _static_wanted(static):
+    if static is not None:
+        return bool(static)
+    return os.environ.get(STATIC_ENV, "").strip().lower() in ("1", "yes", "true", "on")
+
+
+def setup(seed=1, static=None):
+    """Fix the chapter's seed and the plotly renderer; returns the seed.
+
+    ``static=True`` (or ``FAULTLAB_STATIC_FIGURES=1``) adds a PNG to every figure for HTML export.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative whole number such as 1, got {seed!r}")
+    import plotly.io as pio
+    renderer = "plotly_mimetype"
+    if _static_wanted(static):
+        from ..viz.png import find_browser
+        browser = find_browser()
+        if browser is None:
+            raise ConfigError(f"{STATIC_ENV}=1 needs Chromium for the PNG copies of figures "
+                              "(apt-get install chromium, or set BROWSER_PATH); unset it to skip them")
+        os.environ.setdefault("BROWSER_PATH", browser)
+        _start_kaleido()
+        pio.renderers["png"].width = 900
+        pio.renderers["png"].scale = 1
+        renderer = "plotly_mimetype+png"
+    pio.renderers.default = renderer
+    return seed
+
+
+def _start_kaleido():
+    """One Chromium for all PNGs of the kernel (about 0.4 s per figure instead of 5)."""
+    warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+    try:
+        import kaleido
+        kaleido.start_sync_server(silence_warnings=True)
+    except Exception as e:  # noqa: BLE001 - an already running server is fine; others are reported
+        if "already" not in str(e).lower():
+            raise

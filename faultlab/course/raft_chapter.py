@@ -1,0 +1,361 @@
+"""Scenarios for the Raft chapter: one simulated cluster per exercise, a scripted fault, a verdict.
+
+Every exercise follows the course pattern **predict → inject → observe → explain**:
+``ex.widget()`` asks for a prediction and injects the fault on a click;
+``ex.inject()`` does the same from code (a no-op once the fault is in, so a
+notebook run top to bottom and a notebook clicked through end in the same
+state); ``ex.report()`` verifies the claim with faultlab's checkers and returns
+plain text that depends only on the seed.
+"""
+from __future__ import annotations
+
+from ..check import linearizable
+from ..check import raft as raft_check
+from ..errors import ConfigError
+from ..protocols import raft
+from ..sim import kv_workload
+from ..viz import log_grid, spacetime, timeline, unavailability_windows
+
+SETTLE_MS = 1000.0
+
+
+def yes(flag):
+    return "yes" if flag else "no"
+
+
+def safety_line(world):
+    """One line: the five Raft properties, and linearizability of what the clients saw."""
+    props = raft_check.check_all(world)
+    lin = linearizable(world.history, "kv", timeout=20)
+    text = f"safety properties: {'all held' if props.ok else 'VIOLATED — ' + props.explanation}"
+    return text + f"; client history linearizable: {yes(lin.ok) if lin.verdict != 'unknown' else 'unknown'}"
+
+
+def _status(world, node):
+    return next(s for s in world.status() if s["node"] == node)
+
+
+def _terms_led(world, since=0.0):
+    return [(r.node, r.info["term"], r.t) for r in world.trace
+            if r.kind == "role" and r.info["role"] == "leader" and r.t >= since]
+
+
+class Exercise:
+    """A cluster of ``n`` Raft servers with a client writing to it, run until a leader settles."""
+
+    question = ""
+    choices: tuple = ()
+    explain = None
+
+    def __init__(self, seed=1, n=5, clients=1):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"seed must be a whole number (the same seed gives the same run), got {seed!r}")
+        self.seed, self.n = seed, n
+        self.world = raft.build(n, seed=seed)
+        if clients:
+            self.world.add_clients(clients, kv_workload(keys=2), timeout=150.0, think=(20.0, 60.0))
+        self.world.run(until=SETTLE_MS)
+        self.leader = self.world.leader()
+        self.term = _status(self.world, self.leader)["term"]
+        self.t_fault = None
+        self.injected = False
+
+    def inject(self):
+        """Inject this exercise's fault and run on (once; later calls do nothing)."""
+        if not self.injected:
+            self.injected = True
+            self.t_fault = self.world.now
+            self._inject()
+        return self
+
+    def _inject(self):
+        raise NotImplementedError
+
+    def outcome(self):
+        """The choice that happened, and why (for the PredictExercise widget)."""
+        raise NotImplementedError
+
+    def widget(self):
+        from ..widgets import PredictExercise
+        return PredictExercise(self.question, list(self.choices), inject=self.inject,
+                               check=self.outcome, explain=self.explain)
+
+    # figures around the fault
+    def timeline(self, before=600.0, after=None, **kw):
+        start = max(0.0, (self.t_fault or self.world.now) - before)
+        return timeline(self.world.trace, start=start, end=self.world.now if after is None
+                        else (self.t_fault or self.world.now) + after, **kw)
+
+    def spacetime(self, before=100.0, after=500.0, **kw):
+        t = self.t_fault or self.world.now
+        return spacetime(self.world.trace, start=max(0.0, t - before), end=min(self.world.now, t + after),
+                         **kw)
+
+    def log_grid(self, **kw):
+        return log_grid(self.world, **kw)
+
+
+class CrashLeader(Exercise):
+    question = "The leader crashes. What does the cluster do next?"
+    choices = ("nothing: it waits for the leader to come back",
+               "within about a second, another server becomes leader in a higher term",
+               "every server declares itself leader")
+    explain = ("Followers hear no heartbeat, their election timers expire, one becomes a candidate "
+               "in a new term and wins the votes of a majority (3 of 5 are still up).")
+
+    def _inject(self):
+        self.world.crash(self.leader)
+        self.world.run(duration=1000)
+
+    def new_leader(self):
+        return next(((n, term, t) for n, term, t in _terms_led(self.world, self.t_fault)), None)
+
+    def outcome(self):
+        new = self.new_leader()
+        if new is None:
+            return self.choices[0]
+        return self.choices[1], f"{new[0]} became leader of term {new[1]} {new[2] - self.t_fault:.0f} ms later"
+
+    def report(self):
+        new = self.new_leader()
+        gaps = [w for w in unavailability_windows(self.world.history, end=self.world.now)
+                if w.end >= self.t_fault]
+        lines = [f"leader {self.leader} (term {self.term}) crashed at t = {self.t_fault:.0f} ms",
+                 f"new leader elected: {yes(new)}" + (f" ({new[0]}, term {new[1]}, "
+                                                       f"{new[2] - self.t_fault:.0f} ms after the crash)"
+                                                       if new else ""),
+                 f"longest time without a successful write: "
+                 f"{max((w.duration for w in gaps), default=0):.0f} ms",
+                 safety_line(self.world)]
+        return "\n".join(lines)
+
+
+class PartitionLeader(Exercise):
+    question = ("The leader and one follower are cut off from the other three, and a client keeps "
+                "writing to the old leader. What happens to those writes?")
+    choices = ("they are committed: the old leader is still leader",
+               "they stay uncommitted, and are thrown away after the partition heals",
+               "both sides commit different writes and keep them")
+    explain = ("Two servers are not a majority of five, so the old leader can append but never commit. "
+               "The three others elect a new leader in a higher term and commit their own writes. On "
+               "healing, the old leader sees the higher term, steps down, and its uncommitted entries "
+               "are overwritten by the new leader's log.")
+
+    def __init__(self, seed=1, n=5):
+        super().__init__(seed, n, clients=1)
+        self.follower = next(x for x in self.world.nodes if x != self.leader)
+        self.minority = sorted([self.leader, self.follower])
+        self.majority = [x for x in self.world.nodes if x not in self.minority]
+        self.before_heal = None
+        self.t_heal = None
+
+    def _inject(self):
+        w = self.world
+        w.partition(self.minority, self.majority)
+        w.add_clients(1, kv_workload(keys=2), targets=[self.leader], timeout=150.0, think=(20.0, 60.0),
+                      stop=w.now + 1000, prefix="stale")
+        w.run(duration=1200)
+        self.before_heal = w.status()
+        self.old_during = _status(w, self.leader)
+        self.t_heal = w.now
+        w.heal()
+        w.run(duration=800)
+
+    def stale_entries(self):
+        """Entries the old leader held beyond its commit index just before the heal."""
+        s = self.old_during
+        return s["log"][s["commit_index"]:]
+
+    def outcome(self):
+        s_old, s_now = self.old_during, _status(self.world, self.leader)
+        lost = [e for e in self.stale_entries() if e not in s_now["log"]]
+        if s_old["commit_index"] == len(s_old["log"]) and not lost:
+            return self.choices[0]
+        return self.choices[1], f"{len(self.stale_entries())} entries never committed; {len(lost)} overwritten"
+
+    def report(self):
+        w = self.world
+        old, now = self.old_during, _status(w, self.leader)
+        stale = self.stale_entries()
+        committed_in_partition = [r for r in w.trace if r.kind == "note" and r.node == self.leader
+                                  and r.info.get("text") == "commit" and self.t_fault <= r.t < self.t_heal]
+        elected = [(n, term) for n, term, t in _terms_led(w, self.t_fault) if t < self.t_heal]
+        lines = [f"partition: {{{', '.join(self.minority)}}} | {{{', '.join(self.majority)}}} "
+                 f"at t = {self.t_fault:.0f} ms, healed at t = {self.t_heal:.0f} ms",
+                 f"old leader {self.leader} committed anything while cut off: {yes(committed_in_partition)} "
+                 f"({len(stale)} entries appended but not committed)",
+                 f"majority elected a new leader: {yes(elected)}"
+                 + (f" ({elected[0][0]}, term {elected[0][1]})" if elected else ""),
+                 f"after the heal {self.leader} stepped down: {yes(now['role'] == 'follower')} "
+                 f"(now term {now['term']})",
+                 f"its uncommitted entries were overwritten: "
+                 f"{yes(stale and not any(e in now['log'] for e in stale))}",
+                 f"all logs equal again: {yes(len({tuple(s['log']) for s in w.status()}) == 1)}",
+                 safety_line(w)]
+        return "\n".join(lines)
+
+
+class PauseLeader(Exercise):
+    question = ("The leader freezes for 1.5 s (a long garbage-collection pause, a stopped VM) and then "
+                "carries on as if nothing happened. What does it do when it wakes up?")
+    choices = ("it keeps leading: nobody told it otherwise",
+               "it steps down as soon as it hears a higher term",
+               "it and the new leader both commit writes for a while")
+    explain = ("While it was frozen the others elected a new leader in a higher term. The zombie wakes up "
+               "still believing it leads its old term, but the first message it handles (the new "
+               "leader's heartbeats were waiting for it) carries the higher term, so it steps down. It "
+               "could not have committed anything anyway: no majority accepts entries of a stale term.")
+
+    def _inject(self):
+        w = self.world
+        w.pause(self.leader)
+        w.run(duration=1500)
+        self.t_resume = w.now
+        w.resume(self.leader)
+        w.run(duration=500)
+
+    def step_down(self):
+        return next(((r.t, r.info["term"]) for r in self.world.trace if r.node == self.leader
+                     and r.kind == "role" and r.t >= self.t_resume and r.info["role"] == "follower"), None)
+
+    def outcome(self):
+        down = self.step_down()
+        if down is None:
+            return self.choices[0]
+        return self.choices[1], f"it stepped down {down[0] - self.t_resume:.1f} ms after waking up"
+
+    def report(self):
+        w = self.world
+        down = self.step_down()
+        elected = [(n, term) for n, term, t in _terms_led(w, self.t_fault) if t < self.t_resume]
+        zombie_commits = [r for r in w.trace if r.kind == "note" and r.node == self.leader
+                          and r.info.get("text") == "commit" and r.info.get("term") == self.term
+                          and r.t >= self.t_resume]
+        lines = [f"{self.leader} (leader of term {self.term}) paused at t = {self.t_fault:.0f} ms, "
+                 f"resumed at t = {self.t_resume:.0f} ms",
+                 f"new leader elected while it was frozen: {yes(elected)}"
+                 + (f" ({elected[0][0]}, term {elected[0][1]})" if elected else ""),
+                 f"zombie stepped down on seeing a higher term: {yes(down)}"
+                 + (f" (term {down[1]}, {down[0] - self.t_resume:.1f} ms after waking)" if down else ""),
+                 f"commits by the zombie after waking: {len(zombie_commits)}",
+                 safety_line(w)]
+        return "\n".join(lines)
+
+
+def crash_leader(seed=1):
+    return CrashLeader(seed)
+
+
+def partition_leader(seed=1):
+    return PartitionLeader(seed)
+
+
+def pause_leader(seed=1):
+    return PauseLeader(seed)
+
+
+def status_table(world):
+    """Each server's role, term, log length and commit index, one line each (plain text)."""
+    lines = [f"t = {world.now:,.0f} ms, leader: {world.leader() or 'none'}"]
+    for s in world.status():
+        if s["state"] == "crashed":
+            lines.append(f"  {s['node']}  crashed")
+            continue
+        lines.append(f"  {s['node']}  {s['role']:<9} term {s['term']}  log {len(s['log']):>3} entries  "
+                     f"committed up to {s['commit_index']:>3}" + ("  (paused)" if s["state"] == "paused" else ""))
+    return "\n".join(lines)
+
+
+class FigureEightExercise:
+    """The paper's Figure 8 twice: with the counting mistake and with Raft's rule."""
+
+    question = ("n1 leads term 4 and has copied w2, an entry from term 1, to n2, n3 and n4: a majority. "
+                "If n1 counts replicas and commits w2, can w2 still be lost?")
+    choices = ("no: an entry on a majority is safe",
+               "yes: n5 can still win an election and overwrite it")
+    explain = ("n5's last entry has term 2, newer than the term 1 of w2, so n2, n3 and n4 all find n5's "
+               "log more up to date and vote for it. Raft therefore commits an older-term entry only "
+               "together with an entry of the leader's own term.")
+
+    def __init__(self, seed=8):
+        from .figure8 import FigureEight
+        self.mistake = FigureEight(counting=True, seed=seed)
+        self.rule = FigureEight(counting=False, seed=seed)
+        self.injected = False
+
+    def inject(self):
+        if not self.injected:
+            self.injected = True
+            self.mistake.run()
+            self.rule.run()
+        return self
+
+    def outcome(self):
+        lost = self.mistake.committed_w2 and not self.mistake.check().ok
+        return (self.choices[1] if lost else self.choices[0]), "see the logs below"
+
+    def widget(self):
+        from ..widgets import PredictExercise
+        return PredictExercise(self.question, list(self.choices), inject=self.inject,
+                               check=self.outcome, explain=self.explain)
+
+    def log_grid(self, run, step):
+        """The logs of ``run`` ('mistake' or 'rule') after step 'a'..'d'."""
+        fig8 = {"mistake": self.mistake, "rule": self.rule}[run]
+        label, rows = next((lbl, rows) for lbl, rows in fig8.steps if lbl.startswith(step))
+        return log_grid(rows, title=f"{'counting replicas' if run == 'mistake' else 'Raft rule'} — {label}",
+                        height=330)
+
+    def report(self):
+        return self.mistake.report() + "\n\n" + self.rule.report()
+
+
+class ElectionExercise:
+    """Leader crash over many seeds: a narrow election-timeout range against Raft's usual one."""
+
+    question = ("All five servers draw their election timeouts from 150–155 ms instead of 150–300 ms. "
+                "After the leader crashes, how long does the cluster go without a leader?")
+    choices = ("shorter: everyone reacts sooner", "about the same", "longer: votes get split again and again")
+    explain = ("With nearly equal timeouts several followers become candidates within a few ms of each "
+               "other, each votes for itself, and nobody reaches a majority: a split vote. They all wait "
+               "another timeout and often split again. A wide range makes one server time out well "
+               "before the rest, so it usually wins in one round.")
+
+    def __init__(self, seeds=range(60), narrow=(150, 155), wide=(150, 300), n=5):
+        self.seeds, self.narrow_range, self.wide_range, self.n = list(seeds), narrow, wide, n
+        self.narrow = self.wide = None
+
+    def inject(self, progress=True):
+        from ..experiments.election import election_times
+        if self.narrow is None:
+            self.narrow = election_times(self.n, self.narrow_range, seeds=self.seeds, progress=progress)
+            self.wide = election_times(self.n, self.wide_range, seeds=self.seeds, progress=progress)
+        return self
+
+    def outcome(self):
+        a, b = self.narrow.summary(), self.wide.summary()
+        if a["median_ms"] > 1.2 * b["median_ms"]:
+            return self.choices[2], f"median {a['median_ms']:.0f} ms against {b['median_ms']:.0f} ms"
+        if a["median_ms"] < 0.8 * b["median_ms"]:
+            return self.choices[0]
+        return self.choices[1]
+
+    def widget(self):
+        from ..widgets import PredictExercise
+        return PredictExercise(self.question, list(self.choices), inject=self.inject,
+                               check=self.outcome, explain=self.explain)
+
+    def figure(self):
+        from ..experiments.election import election_figure
+        return election_figure([self.narrow, self.wide])
+
+    def report(self):
+        lines = []
+        for d in (self.narrow, self.wide):
+            s = d.summary()
+            lines.append(f"{d.label}: median {s['median_ms']:.0f} ms, 90% within {s['p90_ms']:.0f} ms, "
+                         f"{s['mean_split_votes']:.2f} split votes per run, {s['no_leader']} runs without a leader")
+        a, b = self.narrow.summary(), self.wide.summary()
+        lines.append(f"narrow range slower (median): {yes(a['median_ms'] > b['median_ms'])}; "
+                     f"more split votes: {yes(a['mean_split_votes'] > b['mean_split_votes'])}")
+        return "\n".join(lines)
