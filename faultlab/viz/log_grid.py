@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from ..errors import ConfigError
 from . import _style
 
-TERM_PALETTE = ("#A6CEE3", "#B2DF8A", "#FDBF6F", "#CAB2D6", "#FB9A99", "#FFFF99", "#8DD3C7",
+TERM_PALETTE = ("#A6CEE3", "#B2DF8A", "#FDBF6F", "#CAB2D6", "#80CDC1", "#FFFF99", "#8DD3C7",
                 "#BEBADA", "#80B1D3", "#FCCDE5", "#D9D9D9", "#CCEBC5")
 
 
