@@ -116,13 +116,16 @@ def test_play_advances_time_without_blocking_the_event_loop(panel):
             await asyncio.sleep(0.02)
         panel.stop()
         await asyncio.sleep(0.15)
+        stopped_at = world.now
+        await asyncio.sleep(0.3)
+        return stopped_at
 
     start = world.now
-    asyncio.run(scenario())
+    stopped_at = asyncio.run(scenario())
     assert world.now > start + 100
     assert len(set(ticks)) > 2, "the loop interleaved with the simulation"
-    stopped_at = world.now
-    assert panel._task.done() and stopped_at == world.now
+    assert world.now == stopped_at, "stop() must stop simulated time"
+    assert panel._task.done() and panel.clock.play.description == "play"
 
 
 def test_play_without_an_event_loop_says_to_use_step(panel):
