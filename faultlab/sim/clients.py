@@ -3,7 +3,7 @@
 A client sends a request over the simulated network to one node, waits for a
 reply or a timeout, and records invoke/ok/fail/info. After a timeout the
 outcome is unknown, so (as in Jepsen) the client continues under a new process
-number: the old operation may still take effect later.
+number, fresh in the whole world: the old operation may still take effect later.
 """
 from __future__ import annotations
 
@@ -61,13 +61,12 @@ def kv_workload(keys=3, values=5, get=0.5, put=0.3, append=0.2):
 
 
 class Client:
-    def __init__(self, world, name, process, workload, timeout, think, stop, targets, n_clients):
+    def __init__(self, world, name, process, workload, timeout, think, stop, targets):
         if not timeout > 0:
             raise ConfigError(f"client timeout must be a positive number of ms, got {timeout!r}")
         self.world, self.name, self.process = world, name, process
         self.workload, self.timeout, self.think, self.stop = workload, timeout, think, stop
         self.targets = list(targets)
-        self.n_clients = n_clients
         self.rng = random.Random(f"{world.seed}:{name}")
         self.leader = None
         self.waiting = None          # (op id, simpy event)
@@ -104,7 +103,7 @@ class Client:
             else:
                 world.history.info(self.process, f, value, key, env.now, error="timeout")
                 world.record("complete", self.name, {"op": op.id, "type": "info", "value": None})
-                self.process += self.n_clients
+                self.process = world._next_process()
                 self.leader = None
             self.completed += 1
             yield env.timeout(rng.uniform(*self.think))

@@ -46,6 +46,7 @@ class World:
         self._msg_seq = 0
         self._op_seq = 0
         self._timer_seq = 0
+        self._process_seq = 0
         self._started = False
         self.listeners: list = []      # callables(record), e.g. live widgets
 
@@ -88,7 +89,7 @@ class World:
         base = len(self.clients)
         for i in range(n):
             name = f"{prefix}{base + i + 1}"
-            c = Client(self, name, base + i, workload, timeout, think, stop, targets, n)
+            c = Client(self, name, self._next_process(), workload, timeout, think, stop, targets)
             self.clients[name] = c
             self.network.add_endpoint(name, server=False)
             self.env.process(c.run())
@@ -181,6 +182,10 @@ class World:
         return _trace.digest(self.trace)
 
     # -- messages ------------------------------------------------------------
+    def _next_process(self):
+        self._process_seq += 1
+        return self._process_seq - 1
+
     def _next_op_id(self):
         self._op_seq += 1
         return self._op_seq
