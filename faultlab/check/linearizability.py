@@ -65,25 +65,32 @@ class _Budget:
         return self.deadline is not None and _time.monotonic() > self.deadline
 
 
+# Restricted searches tried before the complete one: (max optional ops in all, max optional ops
+# in a row, whether a run of optional ops must make an operation legal that was not before)
+_LEVELS = ((0, None, False), (None, 1, True), (None, 3, True))
+
+
 def _search_deepening(items, init, budget):
-    """Search allowing 0, 1, 4, 16... optional operations to take effect, then any number.
+    """First searches where timed-out operations barely take effect, then the complete search.
 
     Timed-out operations rarely took effect, but trying them at every dead end
-    of a long history multiplies the search; most histories are settled with
-    none or a few of them, and only a violation needs the unlimited search.
+    of a long history multiplies the search. Most histories are settled with
+    none of them, or with one right before the operation whose result it
+    explains. A restricted search that finds an order is right (the order is
+    legal); one that fails proves nothing unless no restriction ever applied,
+    so only a violation needs the complete search.
     """
+    configurations = 0
     n_opt = sum(not it.required for it in items)
-    limit, configurations = 0, 0
-    while True:
-        out = _search(items, init, budget, limit if limit < n_opt else None)
+    for level in _LEVELS + ((None, None, False),):
+        out = _search(items, init, budget, *level)
         configurations += out.configurations
-        if out.verdict != "violated" or not out.limited:
+        if out.verdict != "violated" or not out.limited or not n_opt:
             out.configurations = configurations
             return out
-        limit = max(1, limit * 4)
 
 
-def _search(items, init, budget, max_optional=None):
+def _search(items, init, budget, max_optional=None, max_run=None, enabling=False):
     """Depth-first search for a linearization of ``items`` (sorted by ``call``).
 
     Two linked lists hold what is not linearized yet: one with the call and
@@ -137,9 +144,10 @@ def _search(items, init, budget, max_optional=None):
     failed: dict = {}
     exhausted = 0
     order: list = []            # linearized ops (indices into items)
-    saved: list = []            # (state, required bits, optional bits) before each linearized op
+    saved: list = []            # (state, required bits, optional bits, run) before each linearized op
     state, rbits, obits, left = init, 0, 0, n_req
-    used, limited = 0, False          # optional operations linearized; did max_optional bite?
+    used, run = 0, 0            # optional operations linearized, in all and in a row at the top
+    limited = False             # did a restriction (max_optional, max_run, enabling) bite?
     best_len, best = -1, None
     node, optional, limit = nxt[0], False, 0
     count = 0
@@ -162,6 +170,9 @@ def _search(items, init, budget, max_optional=None):
                         new = ILLEGAL
                         break
                     i -= 1
+                if enabling and not optional and new is not ILLEGAL \
+                        and steps[k](saved[len(order) - run][0]) is not ILLEGAL:
+                    new, limited = ILLEGAL, True      # the run did not make k possible
             if new is not ILLEGAL:
                 if optional:
                     nr, no = rbits, obits | bit[k]
@@ -170,7 +181,7 @@ def _search(items, init, budget, max_optional=None):
                 seen = failed.get((nr, new))
                 if seen is None or not (no in seen[0] or any(o & no == o for o in seen[1])):
                     order.append(k)
-                    saved.append((state, rbits, obits))
+                    saved.append((state, rbits, obits, run))
                     state, rbits, obits = new, nr, no
                     for nd in (call_node[k], ret_node[k]):       # lift k out of its list
                         if nd >= 0:
@@ -180,8 +191,10 @@ def _search(items, init, budget, max_optional=None):
                                 prv[q] = p
                     if optional:
                         used += 1
+                        run += 1
                     else:
                         left -= 1
+                        run = 0
                     node, optional = nxt[0], False
                     continue
             node = nxt[node]
@@ -190,7 +203,8 @@ def _search(items, init, budget, max_optional=None):
             # required candidates done: now the optional operations invoked before the first return
             limit = pos[node]
             node, optional = nxt[1], True
-            if max_optional is not None and used >= max_optional:
+            if (max_optional is not None and used >= max_optional) or (max_run is not None
+                                                                        and run >= max_run):
                 limited = limited or (node >= 0 and pos[node] < limit)
                 node = -1
             continue
@@ -217,7 +231,7 @@ def _search(items, init, budget, max_optional=None):
         if budget.bytes_left < 0:
             return _finish(items, best, "unknown", "the memory limit was reached", exhausted)
         k = order.pop()
-        state, rbits, obits = saved.pop()
+        state, rbits, obits, run = saved.pop()
         for nd in (ret_node[k], call_node[k]):                  # put k back, in reverse order
             if nd >= 0:
                 p, q = prv[nd], nxt[nd]
