@@ -165,7 +165,7 @@ class FaultPanel(W.VBox):
         if self.simulated:
             self.advance(self.step_ms)
         else:
-            self.refresh(force=True)
+            self._poll_soon()
 
     # -- faults --------------------------------------------------------------
     def _apply(self, text, fn, *args):
@@ -191,7 +191,24 @@ class FaultPanel(W.VBox):
     def _after(self, text, fut):
         result, error = fut.result()
         self._report(text, result, error)
-        self.refresh(force=True)
+        self._poll_soon()
+
+    def _poll_soon(self):
+        """Ask a real cluster for its status in a worker thread, then redraw (a probe of a
+        crashed or paused server can take seconds; the kernel must not wait for it)."""
+        loop = _running_loop()
+        if loop is None:
+            self.refresh(force=True)
+            return
+        fut = loop.run_in_executor(None, self._call, self.cluster.status, ())
+
+        def done(f):
+            statuses, error = f.result()
+            if error is not None:
+                self._note(f"status failed: {error}")
+            else:
+                self.refresh(force=True, statuses=statuses)
+        fut.add_done_callback(done)
 
     def _done(self, text, fn, args):
         result, error = self._call(fn, args)
