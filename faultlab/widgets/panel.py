@@ -20,7 +20,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..sim.trace import Record
+from ..sim.trace import Record, message_type
 from . import _live
 from ._controls import Clock, NetworkSliders, PartitionBuilder
 from ._tiles import LEADER_ROLES, NodeTile
@@ -94,13 +94,18 @@ class FaultPanel(W.VBox):
             value=self.figure_kind if not callable(self.figure_kind) else self.figure_kind.__name__,
             description="figure", layout=W.Layout(width="220px"), style={"description_width": "44px"})
         self.figure_picker.observe(self._on_figure, names="value")
+        self.message_picker = W.Dropdown(options=[("all messages", "")], value="", description="messages",
+                                         layout=W.Layout(width="250px"), style={"description_width": "62px"})
+        self.message_picker.observe(self._on_message_kind, names="value")
+        self._types, self._scanned = set(), 0
         self.event_log = W.HTML()
         self.event_log.add_class("faultlab-event-log")
         parts = [W.HBox(list(self.tiles.values()), layout=W.Layout(flex_flow="row wrap")), self.partition]
         if self.simulated:
             self.network = NetworkSliders(self._current_loss(), self._current_latency(),
                                           self._on_loss, self._on_latency)
-            parts += [self.network, W.HBox([self.clock, self.figure_picker])]
+            parts += [self.network, W.HBox([self.clock, self.figure_picker, self.message_picker],
+                                           layout=W.Layout(flex_flow="row wrap"))]
         else:
             self.network = None
             self.clock.time.value = ""
@@ -308,6 +313,7 @@ class FaultPanel(W.VBox):
         self._redraw_pending = False
         self._last_draw = time.monotonic()
         trace = self.cluster.trace if self.simulated else self.observed
+        self._learn_message_types(trace)
         try:
             fig = _live.draw(self.figure_kind, trace, self.cluster, self.now, self.window,
                              self.max_messages, self.kinds, self.statuses)
@@ -323,6 +329,18 @@ class FaultPanel(W.VBox):
             self.figure_box.children = [self.figure]
         else:
             _live.push(self.figure, fig)
+
+    def _learn_message_types(self, trace):
+        """Offer every message type seen so far in the messages filter (reads only new records)."""
+        new = {message_type(r.info.get("msg")) for r in trace[self._scanned:] if r.kind == "send"}
+        self._scanned = len(trace)
+        if new - self._types:
+            self._types |= new
+            self.message_picker.options = [("all messages", "")] + [(t, t) for t in sorted(self._types)]
+
+    def _on_message_kind(self, change):
+        self.kinds = {change["new"]} if change["new"] else None
+        self.refresh(force=True)
 
     def _on_figure(self, change):
         if not callable(self.figure_kind):

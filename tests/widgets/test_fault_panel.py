@@ -158,3 +158,16 @@ def test_bad_arguments_say_what_to_do():
         FaultPanel(World(seed=0), figure="pie")
     with pytest.raises(ConfigError, match="window must be a positive number"):
         FaultPanel(World(seed=0), window=0)
+
+
+def test_message_filter_offers_the_types_seen_and_filters_the_diagram(panel):
+    panel.advance(500)
+    types = [v for _label, v in panel.message_picker.options if v]
+    assert len(types) >= 2, types
+    total = panel.figure.layout.meta["messages_total"]
+    panel.message_picker.value = types[0]
+    only = panel.figure.layout.meta["messages_total"]
+    assert 0 < only < total
+    assert panel.kinds == {types[0]}
+    panel.message_picker.value = ""
+    assert panel.figure.layout.meta["messages_total"] == total
