@@ -161,6 +161,13 @@ class PartitionLeader(Exercise):
         w.heal()
         w.run(duration=800)
 
+    def log_grids(self, width=30):
+        """The logs just before and after the heal, over the same indices (the stale ones and after)."""
+        first = max(1, self.old_during["commit_index"] - 3)
+        before = log_grid(self.before_heal, start=first, end=first + width - 1, title="Before the heal")
+        after = log_grid(self.world, start=first, end=first + width - 1, title="After the heal")
+        return before, after
+
     def stale_entries(self):
         """Entries the old leader held beyond its commit index just before the heal."""
         s = self.old_during
@@ -214,6 +221,10 @@ class PauseLeader(Exercise):
         w.resume(self.leader)
         w.run(duration=500)
 
+    def spacetime(self, before=10.0, after=60.0, **kw):
+        """Messages around the moment the paused leader wakes up."""
+        return spacetime(self.world.trace, start=self.t_resume - before, end=self.t_resume + after, **kw)
+
     def step_down(self):
         return next(((r.t, r.info["term"]) for r in self.world.trace if r.node == self.leader
                      and r.kind == "role" and r.t >= self.t_resume and r.info["role"] == "follower"), None)
@@ -252,6 +263,12 @@ def partition_leader(seed=1):
 
 def pause_leader(seed=1):
     return PauseLeader(seed)
+
+
+def first_election(world, before=15.0, after=40.0):
+    """``(start, end)`` ms around the first time a server became leader (for a space-time window)."""
+    t = next((r.t for r in world.trace if r.kind == "role" and r.info["role"] == "leader"), 0.0)
+    return max(0.0, float(round(t - before))), float(round(t + after))
 
 
 def status_table(world):
@@ -303,8 +320,8 @@ class FigureEightExercise:
         """The logs of ``run`` ('mistake' or 'rule') after step 'a'..'d'."""
         fig8 = {"mistake": self.mistake, "rule": self.rule}[run]
         label, rows = next((lbl, rows) for lbl, rows in fig8.steps if lbl.startswith(step))
-        return log_grid(rows, title=f"{'counting replicas' if run == 'mistake' else 'Raft rule'} — {label}",
-                        height=330)
+        name = "counting replicas (the mistake)" if run == "mistake" else "Raft's rule"
+        return log_grid(rows, title=f"{name}, step {step}", height=330)
 
     def report(self):
         return self.mistake.report() + "\n\n" + self.rule.report()
