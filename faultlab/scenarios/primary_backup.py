@@ -10,6 +10,8 @@
   expired, it refuses to answer, and then learns the newer epoch.
 * :func:`naive_partition` — naive failover with the primary cut off from its
   backups, clients on both sides: both sides serve writes, one side's are lost.
+* :func:`random_faults` — a seeded random nemesis (crash, pause, partition) with
+  message loss, for many-seed safety runs.
 """
 from __future__ import annotations
 
