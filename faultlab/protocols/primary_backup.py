@@ -4,7 +4,8 @@ One primary puts client operations into a log, applies them to a key-value state
 machine and ships the log to the backups; its log messages double as heartbeats.
 
 ``mode='sync'``: a write is acknowledged only once every *live* backup (one the
-primary heard from within ``timeout`` ms) holds it — under the fenced policy also
+primary heard from within ``timeout`` ms) holds it, or, with ``sync_acks=k``,
+once any ``k`` backups hold it (semi-synchronous) — under the fenced policy also
 only once a majority of all nodes holds it. ``mode='async'``: a write is
 acknowledged at once and shipped with the next heartbeat, so a failover can lose
 writes the clients were told had succeeded.
@@ -116,14 +117,19 @@ def _positive(name, v):
 class PrimaryBackup(Node):
     """A replica that is primary, backup or (fenced only) candidate for promotion."""
 
-    def __init__(self, mode="sync", policy="fenced", heartbeat=50.0, timeout=250.0, lease=None):
+    def __init__(self, mode="sync", policy="fenced", heartbeat=50.0, timeout=250.0, lease=None,
+                 sync_acks=None):
         if mode not in MODES:
             raise ConfigError(f"unknown replication mode {mode!r}; choose 'sync' (acknowledge after the "
                               "backups hold the write) or 'async' (acknowledge at once)")
         if policy not in POLICIES:
             raise ConfigError(f"unknown failover policy {policy!r}; choose 'naive' (promote on timeout) "
                               "or 'fenced' (epochs granted by a majority, leases)")
-        self.mode, self.policy = mode, policy
+        if sync_acks is not None and (isinstance(sync_acks, bool) or not isinstance(sync_acks, int)
+                                      or sync_acks < 1):
+            raise ConfigError(f"sync_acks must be a positive number of backups (or None: every live "
+                              f"backup), got {sync_acks!r}")
+        self.mode, self.policy, self.sync_acks = mode, policy, sync_acks
         self.heartbeat = _positive("heartbeat", heartbeat)
         self.timeout = _positive("timeout", timeout)
         if self.timeout <= self.heartbeat:
@@ -260,8 +266,9 @@ class PrimaryBackup(Node):
             live = self._live(ctx)
             for idx in range(len(log), self.commit, -1):
                 acked = [b for b in self.backups if self.match[b] >= idx]
-                if all(b in acked for b in live) and \
-                        (not self.fenced or 1 + len(acked) >= self._majority(ctx)):
+                enough = all(b in acked for b in live) if self.sync_acks is None else \
+                    len(acked) >= min(self.sync_acks, len(self.backups))
+                if enough and (not self.fenced or 1 + len(acked) >= self._majority(ctx)):
                     self.commit = idx
                     break
         self._apply(ctx)

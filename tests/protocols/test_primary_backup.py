@@ -61,6 +61,16 @@ def test_sync_primary_stops_waiting_for_a_backup_it_no_longer_hears():
     assert h.replies == [("n1", put(1), "ok", "v")]
 
 
+def test_semi_sync_primary_acknowledges_once_the_configured_number_of_backups_hold_it():
+    h = Harness(lambda: PrimaryBackup(mode="sync", policy="naive", sync_acks=1), names=NAMES)
+    h.request("n1", put(1))
+    sent = h.take(src="n1", kind="Replicate")
+    h.deliver("n3", "n1", [m for _, d, m in sent if d == "n3"][0])
+    assert h.replies == []
+    h.deliver("n1", "n3", h.take(src="n3")[0][2])
+    assert h.replies == [("n1", put(1), "ok", "v")]          # n2 has not got it, and need not
+
+
 def test_async_primary_acknowledges_at_once_and_ships_with_the_next_heartbeat():
     h = harness(mode="async")
     h.fire("n1", "beat")
@@ -265,6 +275,7 @@ def test_same_seed_same_trace():
     ({"timeout": "fast"}, "timeout must be a positive"),
     ({"heartbeat": 100, "timeout": 100}, "must exceed the heartbeat"),
     ({"lease": 300}, "lease (300 ms) must be shorter than timeout"),
+    ({"sync_acks": 0}, "sync_acks must be a positive number of backups"),
 ])
 def test_bad_options_raise_config_error(kw, words):
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
