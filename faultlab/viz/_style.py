@@ -82,13 +82,10 @@ def fault_periods(trace, end=None):
     return index_for(trace).periods(end)
 
 
-def shade_faults(fig, periods, lane_of, start=None, end=None, label=True, above=False):
-    """Shade fault periods: a band on the node's lane, or the full height for partitions.
-
-    Shapes and labels are added in one layout update (adding them one by one
-    re-validates the layout each time, which live widgets cannot afford).
-    """
-    shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
+def fault_shapes(periods, lane_of, start=None, end=None, label=True, above=False):
+    """Layout shapes and labels for fault periods: a band on the node's lane, or the full height
+    for partitions. Returns ``(shapes, annotations)`` as plain dicts."""
+    shapes, notes = [], []
     layer = "above" if above else "below"
     for p in periods:
         x0 = p.start if start is None else max(p.start, start)
@@ -112,33 +109,59 @@ def shade_faults(fig, periods, lane_of, start=None, end=None, label=True, above=
                 notes.append(dict(x=x0, y=y + 0.3, xref="x", yref="y", xanchor="left", showarrow=False,
                                   text=p.kind + ("ed" if p.kind == "crash" else "d"),
                                   font=dict(size=10, color="#777")))
-    fig.update_layout(shapes=shapes, annotations=notes)
+    return shapes, notes
+
+
+def shade_faults(fig, periods, lane_of, start=None, end=None, label=True, above=False):
+    """Add :func:`fault_shapes` to ``fig`` in one layout update."""
+    shapes, notes = fault_shapes(periods, lane_of, start, end, label, above)
+    fig.update_layout(shapes=list(fig.layout.shapes or ()) + shapes,
+                      annotations=list(fig.layout.annotations or ()) + notes)
     return fig
+
+
+XAXIS_STYLE = dict(gridcolor="#EBF0F8", linecolor="#BBB", zerolinecolor="#EBF0F8", ticks="outside",
+                   tickcolor="#BBB")
+YAXIS_STYLE = dict(gridcolor="#EBF0F8", zerolinecolor="#EBF0F8")
+
+
+def layout_dict(title, height, xaxis=None, yaxis=None, **extra):
+    """The house layout as a plain dict (nested keys only, so it needs no validation).
+
+    A small explicit style instead of a named template: assigning a template deep-copies
+    it, which costs tens of ms per figure, and live widgets redraw several times a second.
+    """
+    out = dict(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=17, color="#2A3F5F")),
+               height=height, template=_BLANK_TEMPLATE, font=dict(FONT), paper_bgcolor="white",
+               plot_bgcolor="white", colorway=list(NODE_PALETTE), margin=dict(l=70, r=20, t=60, b=100),
+               hoverlabel=dict(font=dict(size=12)),
+               legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0),
+               xaxis={**XAXIS_STYLE, **(xaxis or {})}, yaxis={**YAXIS_STYLE, **(yaxis or {})})
+    out.update(extra)
+    return out
 
 
 def base_layout(fig, title, height):
-    # A small explicit style instead of a named template: assigning a template deep-copies it,
-    # which costs tens of ms per figure and live widgets redraw several times a second.
-    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=17, color="#2A3F5F")),
-                      height=height, template=_BLANK_TEMPLATE, font=FONT, paper_bgcolor="white",
-                      plot_bgcolor="white", colorway=list(NODE_PALETTE),
-                      margin=dict(l=70, r=20, t=60, b=100),
-                      hoverlabel=dict(font_size=12),
-                      legend=dict(orientation="h", yref="container", y=0.005, yanchor="bottom", x=0))
-    fig.update_xaxes(gridcolor="#EBF0F8", linecolor="#BBB", zerolinecolor="#EBF0F8", ticks="outside",
-                     tickcolor="#BBB")
-    fig.update_yaxes(gridcolor="#EBF0F8", zerolinecolor="#EBF0F8")
+    """Apply the house layout to an existing figure (also to every subplot's axes)."""
+    layout = layout_dict(title, height)
+    del layout["xaxis"], layout["yaxis"]
+    fig.update_layout(layout)
+    fig.update_xaxes(**XAXIS_STYLE)
+    fig.update_yaxes(**YAXIS_STYLE)
     return fig
 
 
-def lanes_axis(fig, nodes, all_nodes=None, row=None, col=None):
-    """A categorical-looking y axis with one lane per node, first node on top."""
+def lanes_yaxis(nodes, all_nodes=None):
+    """A y axis dict with one lane per node, first node on top, and the lane index of each node."""
     lane_of = {n: i for i, n in enumerate(nodes)}
-    kw = dict(tickvals=list(range(len(nodes))), ticktext=[lane_label(n, all_nodes or nodes) for n in nodes],
-              range=[len(nodes) - 0.4, -0.6], showgrid=False, zeroline=False, title_text=None)
-    if row is not None:
-        kw.update(row=row, col=col)
-    fig.update_yaxes(**kw)
+    axis = dict(tickvals=list(range(len(nodes))), ticktext=[lane_label(n, all_nodes or nodes) for n in nodes],
+                range=[len(nodes) - 0.4, -0.6], showgrid=False, zeroline=False)
+    return axis, lane_of
+
+
+def lanes_axis(fig, nodes, all_nodes=None):
+    axis, lane_of = lanes_yaxis(nodes, all_nodes)
+    fig.update_yaxes(**axis)
     return lane_of
 
 

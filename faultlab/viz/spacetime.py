@@ -86,27 +86,27 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
         stride = total / max_messages
         arrows = [arrows[int(i * stride)] for i in range(max_messages)]
 
-    # Built unvalidated from plain dicts (validation costs more than drawing in a live
-    # widget); validation is switched back on for whatever the caller does next.
-    fig = go.Figure(_validate=False)
-    lane_of = _style.lanes_axis(fig, lanes, servers)
-    _add_messages(fig, arrows, lanes, lane_of, servers, t1 - t0)
-    _add_roles(fig, records, lane_of, servers, start, end)
-    periods = _style.fault_periods(trace, end=t1)
-    _style.shade_faults(fig, periods, lane_of, t0, t1)
-
+    yaxis, lane_of = _style.lanes_yaxis(lanes, servers)
+    traces = _message_traces(arrows, lanes, lane_of, servers, t1 - t0) + _role_traces(
+        records, lane_of, servers, start, end)
+    shapes, notes = _style.fault_shapes(_style.fault_periods(trace, end=t1), lane_of, t0, t1)
     shown = f"{len(arrows)} of {total} messages (evenly sampled; narrow the window or filter kinds)" \
         if total > len(arrows) else f"{total} messages"
     head = title or "Space-time diagram"
-    _style.base_layout(fig, f"{head} <span style='font-size:12px;color:#666'>{t0:g}–{t1:g} ms · "
-                       f"{shown}</span>", height or 120 + 70 * len(lanes))
-    fig.update_xaxes(title_text="time (ms)", range=[t0, t1], showgrid=True, gridcolor="#eee")
-    fig.update_layout(meta={"messages_total": total, "messages_shown": len(arrows)})
+    layout = _style.layout_dict(
+        f"{head} <span style='font-size:12px;color:#666'>{t0:g}–{t1:g} ms · {shown}</span>",
+        height or 120 + 70 * len(lanes), xaxis=dict(title=dict(text="time (ms)"), range=[t0, t1],
+                                                    showgrid=True),
+        yaxis=yaxis, shapes=shapes, annotations=notes,
+        meta={"messages_total": total, "messages_shown": len(arrows)})
+    # Built in one go from plain dicts, unvalidated: validation and incremental updates cost
+    # more than the drawing in a live widget. Validation is back on for the caller's edits.
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
     fig._validate = True
     return fig
 
 
-def _add_messages(fig, arrows, lanes, lane_of, servers, span):
+def _message_traces(arrows, lanes, lane_of, servers, span):
     by_sender = {n: ([], [], [], []) for n in lanes}
     dx, dy, dt, dsz = [], [], [], []
     stub = max(span * 0.006, 0.5)
@@ -129,23 +129,25 @@ def _add_messages(fig, arrows, lanes, lane_of, servers, span):
             dy += [ys, y_end, None]
             dt += [text, text, ""]
             dsz += [0, 10, 0]
+    out = []
     for node, (xs, ys_, ts, sizes) in by_sender.items():
         if not xs:
             continue
-        fig.add_trace(dict(
+        out.append(dict(
             type="scatter", x=xs, y=ys_, mode="lines+markers", name=f"from {node}", text=ts, hoverinfo="text",
             line=dict(color=_style.node_color(node, servers) if node in servers else _style.CLIENT_COLOR,
                       width=1.2),
             marker=dict(symbol="arrow", angleref="previous", size=sizes),
             connectgaps=False))
-    fig.add_trace(dict(
+    out.append(dict(
         type="scatter", x=dx, y=dy, mode="lines+markers", name="dropped", text=dt, hoverinfo="text",
         line=dict(color="#d62728", width=1, dash="dot"),
         marker=dict(symbol="x-thin", size=dsz, line=dict(color="#d62728", width=2.5)),
         connectgaps=False, visible=True if dx else "legendonly"))
+    return out
 
 
-def _add_roles(fig, records, lane_of, servers, start, end):
+def _role_traces(records, lane_of, servers, start, end):
     xs, ys, texts, labels, colors = [], [], [], [], []
     for r in records:
         if r.kind != "role" or r.node not in lane_of:
@@ -159,8 +161,9 @@ def _add_roles(fig, records, lane_of, servers, start, end):
         texts.append(f"{r.node} becomes {role}{term_txt} at {r.t:.1f} ms")
         labels.append(f"{role}{term_txt}" if role in LEADER_ROLES else "")
         colors.append(_style.node_color(r.node, servers))
-    if xs:
-        fig.add_trace(dict(
-            type="scatter", x=xs, y=ys, mode="markers+text", name="role change", text=labels, hovertext=texts,
-            hoverinfo="text", textposition="top center", textfont=dict(size=11, color="#333"),
-            marker=dict(symbol="diamond", size=10, color=colors, line=dict(color="white", width=1))))
+    if not xs:
+        return []
+    return [dict(
+        type="scatter", x=xs, y=ys, mode="markers+text", name="role change", text=labels, hovertext=texts,
+        hoverinfo="text", textposition="top center", textfont=dict(size=11, color="#333"),
+        marker=dict(symbol="diamond", size=10, color=colors, line=dict(color="white", width=1)))]

@@ -206,3 +206,10 @@ def test_availability_figure_shows_latency_writes_and_windows(world):
     assert windows, "crashing the leader must leave a window without writes"
     texts = [a.text for a in fig.layout.annotations]
     assert all(f"no write for {w.duration:.0f} ms" in texts for w in windows)
+
+
+def test_figures_built_without_validation_are_still_valid_plotly(world):
+    import plotly.graph_objects as go
+    for fig in (spacetime(world, clients=True), timeline(world), log_grid(STATUSES),
+                availability(world.history, trace=world.trace)):
+        go.Figure(fig.to_plotly_json())          # validates every property; raises on a bad one
