@@ -94,7 +94,7 @@ def log_grid(status_or_world, start=None, end=None, max_entries=60, title=None, 
                           + ("<br><b>conflicts with another node's entry</b>" if i in bad else ""))
                 fr.append(1 if i > commit else None)
                 if i in bad:
-                    shapes.append(dict(type="rect", x0=i - 0.45, x1=i + 0.45, y0=row - 0.4, y1=row + 0.4,
+                    shapes.append(dict(type="rect", xref="x", yref="y", x0=i - 0.45, x1=i + 0.45, y0=row - 0.4, y1=row + 0.4,
                                        line=dict(color="#D62728", width=3), layer="above"))
             else:
                 zr.append(None)
@@ -106,34 +106,38 @@ def log_grid(status_or_world, start=None, end=None, max_entries=60, title=None, 
         hover.append(hr)
         faded.append(fr)
         if commit and lo - 1 <= commit <= hi:
-            shapes.append(dict(type="line", x0=commit + 0.5, x1=commit + 0.5, y0=row - 0.48, y1=row + 0.48,
+            shapes.append(dict(type="line", xref="x", yref="y", x0=commit + 0.5, x1=commit + 0.5, y0=row - 0.48, y1=row + 0.48,
                                line=dict(color="#111", width=4), layer="above"))
 
-    fig = go.Figure()
     n = max(len(terms), 1)
     scale = []
     for k, t in enumerate(terms or [0]):
         c = TERM_PALETTE[(t if isinstance(t, int) else k) % len(TERM_PALETTE)]   # a term keeps its colour
         scale += [[k / n, c], [(k + 1) / n, c]]
-    fig.add_trace(go.Heatmap(x=cols, y=list(range(len(nodes))), z=z, text=text, texttemplate="%{text}",
-                             hovertext=hover, hoverinfo="text", colorscale=scale, zmin=-0.5, zmax=n - 0.5,
-                             showscale=False, xgap=2, ygap=6, textfont=dict(size=11)))
-    fig.add_trace(go.Heatmap(x=cols, y=list(range(len(nodes))), z=faded, hoverinfo="skip", showscale=False,
-                             colorscale=[[0, "rgba(255,255,255,0.6)"], [1, "rgba(255,255,255,0.6)"]],
-                             xgap=2, ygap=6))
+    rows = list(range(len(nodes)))
+    traces = [dict(type="heatmap", x=cols, y=rows, z=z, text=text, texttemplate="%{text}", hovertext=hover,
+                   hoverinfo="text", colorscale=scale, zmin=-0.5, zmax=n - 0.5, showscale=False, xgap=2,
+                   ygap=6, textfont=dict(size=11)),
+              dict(type="heatmap", x=cols, y=rows, z=faded, hoverinfo="skip", showscale=False,
+                   colorscale=[[0, "rgba(255,255,255,0.6)"], [1, "rgba(255,255,255,0.6)"]], xgap=2, ygap=6)]
     labels = []
     for s in statuses:
         note = "" if s.get("state", "up") == "up" else f" ({s['state']})"
         role = f"<br><span style='font-size:10px;color:#666'>{s.get('role') or ''}{note}</span>"
         labels.append(_style.lane_label(s.get("node", ""), nodes) + role)
-    fig.update_yaxes(tickvals=list(range(len(nodes))), ticktext=labels, range=[len(nodes) - 0.5, -0.5],
-                     showgrid=False, zeroline=False)
-    fig.update_xaxes(title_text="log index", range=[lo - 0.5, hi + 0.5], showgrid=False, zeroline=False,
-                     dtick=1 if hi - lo < 30 else None)
     span = f"indices {lo}–{hi} of {longest}" if longest else "empty logs"
     extra = f" · {len(bad)} conflicting index(es)" if bad else ""
-    _style.base_layout(fig, f"{title or 'Replicated logs'} <span style='font-size:12px;color:#666'>"
-                       f"{span}; black bar = commit index, faded = not committed{extra}</span>",
-                       height or 120 + 55 * max(len(nodes), 1))
-    fig.update_layout(shapes=shapes, margin=dict(l=110))
+    xaxis = dict(title=dict(text="log index"), range=[lo - 0.5, hi + 0.5], showgrid=False, zeroline=False)
+    if hi - lo < 30:
+        xaxis["dtick"] = 1
+    layout = _style.layout_dict(
+        f"{title or 'Replicated logs'} <span style='font-size:12px;color:#666'>"
+        f"{span}; black bar = commit index, faded = not committed{extra}</span>",
+        height or 120 + 55 * max(len(nodes), 1), xaxis=xaxis,
+        yaxis=dict(tickvals=rows, ticktext=labels, range=[len(nodes) - 0.5, -0.5], showgrid=False,
+                   zeroline=False), shapes=shapes)
+    layout["margin"]["l"] = 110
+    # one unvalidated construction from plain dicts: fast enough for live widgets (tests validate)
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
+    fig._validate = True
     return fig

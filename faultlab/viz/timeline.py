@@ -47,15 +47,15 @@ def timeline(trace, start=None, end=None, title=None, height=None):
     t0 = start if start is not None else (trace[0].t if trace else 0.0)
     t1 = end if end is not None else max(t_end, t0 + 1.0)
 
-    fig = go.Figure(_validate=False)   # plain dicts, validated by the tests; fast for live widgets
-    lane_of = _style.lanes_axis(fig, nodes)
+    yaxis, lane_of = _style.lanes_yaxis(nodes)
     roles = sorted({p.role for p in periods},
                    key=lambda r: (ORDER.index(r) if r in ORDER else len(ORDER), str(r)))
+    traces = []
     for role in roles:
         mine = [p for p in periods if p.role == role and p.end >= t0 and p.start <= t1]
         if not mine:
             continue
-        fig.add_trace(dict(
+        traces.append(dict(
             type="bar", orientation="h", name=str(role), y=[lane_of[p.node] for p in mine],
             base=[p.start for p in mine], x=[max(p.end - p.start, 0.5) for p in mine],
             marker=dict(color=role_color(role, roles), line=dict(color="white", width=1)),
@@ -65,15 +65,18 @@ def timeline(trace, start=None, end=None, title=None, height=None):
             hovertext=[f"{p.node}: {p.role}{'' if p.term is None else f' (term {p.term})'}<br>"
                        f"{p.start:.1f}–{p.end:.1f} ms ({p.end - p.start:.0f} ms)" for p in mine],
             hoverinfo="text"))
-    _style.shade_faults(fig, _style.fault_periods(trace, end=t_end), lane_of, t0, t1, above=True)
+    shapes, notes = _style.fault_shapes(_style.fault_periods(trace, end=t_end), lane_of, t0, t1, above=True)
     leaders = [p for p in periods if p.role in ("leader", "primary", "coordinator")]
     terms = sorted({p.term for p in leaders if p.term is not None})
     sub = f"{len(leaders)} leadership period(s)" + (f", terms {_ranges(terms)}" if terms else "")
-    _style.base_layout(fig, f"{title or 'Roles and terms'} <span style='font-size:12px;color:#666'>"
-                       f"{sub}</span>", height or 120 + 60 * max(len(nodes), 1))
-    fig.update_layout(barmode="overlay", uniformtext=dict(minsize=9, mode="hide"),
-                      legend=dict(title_text="role: "))
-    fig.update_xaxes(title_text="time (ms)", range=[t0, t1], showgrid=True, gridcolor="#eee")
+    layout = _style.layout_dict(
+        f"{title or 'Roles and terms'} <span style='font-size:12px;color:#666'>{sub}</span>",
+        height or 120 + 60 * max(len(nodes), 1),
+        xaxis=dict(title=dict(text="time (ms)"), range=[t0, t1], showgrid=True), yaxis=yaxis,
+        shapes=shapes, annotations=notes, barmode="overlay", uniformtext=dict(minsize=9, mode="hide"))
+    layout["legend"]["title"] = dict(text="role: ")
+    # one unvalidated construction from plain dicts: fast enough for live widgets (tests validate)
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
     fig._validate = True
     return fig
 
