@@ -1,5 +1,9 @@
 """Randomized fault runs: Multi-Paxos never chooses two values for a slot, learners never
 disagree, and client histories stay linearizable, under crashes, pauses, partitions and loss."""
+import os
+import subprocess
+import sys
+
 import pytest
 
 from faultlab import nemesis
@@ -57,3 +61,27 @@ def test_multipaxos_client_histories_are_linearizable_and_progress(seed):
     logs = [mp.log_of(w, n) for n in w.nodes]
     shortest = min(len(log) for log in logs)
     assert shortest > 0 and all(log[:shortest] == logs[0][:shortest] for log in logs)
+
+
+SCRIPT = """
+from faultlab.scenarios.primary_backup import random_faults
+from faultlab.protocols import paxos
+import sys
+sys.path.insert(0, {here!r})
+from test_multipaxos_random import faulty_run
+print(faulty_run(7).trace_digest(), random_faults(seed=7).world.trace_digest(),
+      paxos.dueling("backoff").trace_digest())
+"""
+
+
+def test_same_seed_same_trace_whatever_the_hash_seed():
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def digests(hashseed):
+        env = dict(os.environ, PYTHONHASHSEED=str(hashseed))
+        out = subprocess.run([sys.executable, "-c", SCRIPT.format(here=here)], env=env,
+                             capture_output=True, text=True, check=True)
+        return out.stdout.split()
+
+    a, b = digests(0), digests(4321)
+    assert a == b and len(a) == 3
