@@ -1,10 +1,11 @@
 """The curated public API: everything in __all__ exists, and nothing private leaks in."""
 import faultlab
+import faultlab.protocols
 import faultlab.sim
 
 
 def test_all_names_exist_and_are_public():
-    for mod in (faultlab, faultlab.sim):
+    for mod in (faultlab, faultlab.sim, faultlab.protocols):
         for name in mod.__all__:
             assert hasattr(mod, name), f"{mod.__name__}.__all__ names {name!r}, which does not exist"
             assert not name.startswith("_") or name == "__version__"
