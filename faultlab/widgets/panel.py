@@ -95,7 +95,7 @@ class FaultPanel(W.VBox):
             description="figure", layout=W.Layout(width="220px"), style={"description_width": "44px"})
         self.figure_picker.observe(self._on_figure, names="value")
         self.message_picker = W.Dropdown(options=[("all messages", "")], value="", description="messages",
-                                         layout=W.Layout(width="250px"), style={"description_width": "62px"})
+                                         layout=W.Layout(width="270px"), style={"description_width": "74px"})
         self.message_picker.observe(self._on_message_kind, names="value")
         self._types, self._scanned = set(), 0
         self.event_log = W.HTML()
@@ -145,6 +145,8 @@ class FaultPanel(W.VBox):
 
     def _on_play(self, playing):
         self.clock.show(self.now, self.leader)
+        if not playing and self.simulated:
+            self.refresh(force=True)          # play redraws at most every `refresh` s: catch up now
         if playing and (self._task is None or self._task.done()):
             loop = _running_loop()
             if loop is None:

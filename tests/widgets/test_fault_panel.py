@@ -126,6 +126,7 @@ def test_play_advances_time_without_blocking_the_event_loop(panel):
     assert len(set(ticks)) > 2, "the loop interleaved with the simulation"
     assert world.now == stopped_at, "stop() must stop simulated time"
     assert panel._task.done() and panel.clock.play.description == "play"
+    assert f"–{world.now:g} ms" in panel.figure.layout.title.text, "the figure caught up with the clock"
 
 
 def test_play_without_an_event_loop_says_to_use_step(panel):
