@@ -100,6 +100,21 @@ class Loss:
         return f"loss {self.p:g}"
 
 
+@dataclass(frozen=True)
+class Latency:
+    """Set link latency: a number, a (low, high) pair or a distribution from faultlab.sim."""
+    spec: object
+    src: str | None = None
+    dst: str | None = None
+
+    def apply(self, cluster):
+        return cluster.set_latency(self.spec, self.src, self.dst)
+
+    def __str__(self):
+        where = "" if self.src is None and self.dst is None else f" {self.src or '*'}->{self.dst or '*'}"
+        return f"latency {self.spec!r}{where}"
+
+
 _BY_KIND = {"crash": Crash, "restart": Restart, "pause": Pause, "resume": Resume}
 
 
@@ -115,6 +130,8 @@ def from_record(r):
         return Cut(r.info["src"], r.info["dst"])
     if r.kind == "network" and "loss" in r.info:
         return Loss(r.info["loss"])
+    if r.kind == "network" and "latency" in r.info:
+        return Latency(r.info["latency"], r.info.get("src"), r.info.get("dst"))
     return None
 
 

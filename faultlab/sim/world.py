@@ -17,6 +17,7 @@ from ..history import History
 from . import trace as _trace
 from .clients import Client, Op, Reply
 from .host import CRASHED, PAUSED, UP, Host
+from .latency import as_latency
 from .network import Network
 
 LEADER_ROLES = ("leader", "primary", "coordinator")
@@ -304,9 +305,10 @@ class World:
         self.record("network", None, {"reorder": self.network.reorder, "extra": extra_delay})
 
     def set_latency(self, spec, src=None, dst=None):
-        self.network.set_latency(spec, src, dst)
-        self.record("network", None, {"latency": repr(self.network.latency) if src is None and dst is None
-                                      else repr(self.network.link_latency), "src": src, "dst": dst})
+        """Latency for all links, or only links from ``src`` and/or to ``dst`` (see latency.py)."""
+        lat = as_latency(spec)
+        self.network.set_latency(lat, src, dst)
+        self.record("network", None, {"latency": lat, "src": src, "dst": dst})
 
     def set_clock_rate(self, node, rate):
         """Make ``node``'s clock run fast (rate > 1) or slow (< 1): timers fire early or late."""

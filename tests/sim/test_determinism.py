@@ -59,9 +59,12 @@ def test_recorded_faults_replay_to_the_same_trace():
     w.run(until=1300)
     w.restart("n2")
     w.heal()
+    w.set_latency((10, 20))
+    w.set_latency(50, src="n1")
     w.run(until=3000)
     schedule = w.fault_schedule()
-    assert [str(op) for _, op in schedule] == ["crash n2", "partition n1 | n2,n3", "restart n2", "heal"]
+    assert [str(op) for _, op in schedule] == ["crash n2", "partition n1 | n2,n3", "restart n2", "heal",
+                                               "latency uniform(10, 20)", "latency constant(50) n1->*"]
     replay, _ = build(3)
     replay.schedule(schedule)
     replay.run(until=3000)

@@ -82,7 +82,7 @@ def test_network_sliders_change_the_simulated_network(panel):
     panel.network.loss.value = 0.2
     panel.network.latency.value = (10.0, 30.0)
     assert world.network.loss == 0.2
-    assert [r.info for r in world.trace if r.kind == "network"][-1]["latency"] == "uniform(10, 30)"
+    assert repr([r.info for r in world.trace if r.kind == "network"][-1]["latency"]) == "uniform(10, 30)"
     assert [e[1] for e in panel.events] == ["loss 20%", "latency 10–30 ms"]
 
 
