@@ -3,19 +3,31 @@
 Every operation must appear to take effect at one instant between its
 invocation and its completion, in an order that a single sequential copy of
 the object (the *model*) could have produced. ``fail`` operations never took
-effect and are dropped; ``info`` (timed out) and still-pending operations may
-take effect at any instant after their invocation, or never.
+effect and are dropped; ``info`` (timed out) and still-pending operations are
+*optional*: they may take effect at any instant after their invocation, or
+never.
 
 The search is the "just-in-time linearization" of Wing & Gong as refined by
 Lowe (and used by Porcupine): walk the history's call/return entries in order,
 tentatively linearize a pending operation when the model allows it, and
 backtrack when a completion is reached whose operation has not been
-linearized. A configuration (linearized operations as a bitset in a Python
-int, model state) that was fully explored without success is remembered so it
-is never explored again; it also rules out every configuration that has
-linearized the same required operations, reached the same state and merely
-applied *more* of the optional (info) operations (it can only do less). A
-key-value history is checked key by key (linearizability is compositional).
+linearized. What keeps it fast in practice:
+
+* memoization: a configuration (linearized operations as bitsets in Python
+  ints, model state) that was fully explored is never explored again, nor is
+  one that reached the same state with the same required operations and a
+  superset of the optional ones (it can only do less);
+* optional operations are tried only after the required candidates; equal
+  optional operations (same f and value) are used in one canonical order; an
+  optional operation is never applied only to be overwritten by the next one;
+* restricted searches first (no optional operation at all, then only short
+  runs of them that make a blocked operation possible), the complete search
+  only when those fail: a found order is always legal, and only a violation
+  needs the complete search;
+* P-compositionality: a key-value history is checked key by key.
+
+Time (``timeout``) and memory (``max_memory_mb``) are bounded; running out
+gives the verdict 'unknown' rather than a wrong answer or a hang.
 """
 from __future__ import annotations
 

@@ -49,6 +49,15 @@ def test_log_form_reads_jepsen_logger_lines():
     assert 1 in r.evidence["order"][None]
 
 
+def test_map_form_in_jepsen_key_order_with_index_and_nemesis():
+    text = ("{:type :invoke, :f :read, :value nil, :process 0, :time 2316829, :index 0}\n"
+            "{:type :info, :f :start, :value nil, :process :nemesis, :time 2400000, :index 1}\n"
+            "{:type :ok, :f :read, :value 3, :process 0, :time 3316829, :index 2}\n")
+    h = edn.loads(text)
+    assert [(ev.type, ev.process, ev.value, ev.index) for ev in h] == [("invoke", 0, None, 0), ("ok", 0, 3, 1)]
+    assert h[1].time == pytest.approx(3.316829)
+
+
 def test_log_form_without_prefix_and_with_timestamps():
     text = ("3 :invoke :cas [1 4]\n"
             "2017-05-11 15:01:15,453{GMT}\tINFO\t[jepsen worker 3] jepsen.util: 3\t:fail\t:cas\t[1 4]\n")
