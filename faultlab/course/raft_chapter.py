@@ -370,8 +370,10 @@ class ElectionExercise:
         lines = []
         for d in (self.narrow, self.wide):
             s = d.summary()
-            lines.append(f"{d.label}: median {s['median_ms']:.0f} ms, 90% within {s['p90_ms']:.0f} ms, "
-                         f"{s['mean_split_votes']:.2f} split votes per run, {s['no_leader']} runs without a leader")
+            lo, hi = d.timeout_range
+            lines.append(f"timeouts {lo:g}–{hi:g} ms: median {s['median_ms']:.0f} ms, 90% within "
+                         f"{s['p90_ms']:.0f} ms, {s['mean_split_votes']:.2f} split votes/run, "
+                         f"{s['no_leader']} of {s['runs']} runs without a leader")
         a, b = self.narrow.summary(), self.wide.summary()
         lines.append(f"narrow range slower (median): {yes(a['median_ms'] > b['median_ms'])}; "
                      f"more split votes: {yes(a['mean_split_votes'] > b['mean_split_votes'])}")
