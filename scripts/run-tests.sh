@@ -28,7 +28,7 @@ setup_s=$((start - ${FAULTLAB_T0:-$start}))
 printf '\n[test] pytest %s\n' "$PYTEST_ARGS"
 s=$(now)
 # shellcheck disable=SC2086  # PYTEST_ARGS is a word list on purpose
-"$py" -m pytest -p no:cacheprovider $PYTEST_ARGS
+"$py" -m pytest -p no:cacheprovider --durations=15 $PYTEST_ARGS   # slowest tests: keep the total < 30 min
 rc_py=$?
 py_s=$(($(now) - s))
 case $rc_py in
