@@ -52,8 +52,9 @@ class Symbol(str):
 # -- reading EDN values ------------------------------------------------------------------------
 
 _TOKEN = re.compile(r'''
-    (?P<space>[\s,]+|;[^\n]*)
-  | (?P<string>"(?:[^"\\]|\\.)*")
+    (?:[\s,]+|;[^\n]*)*            # whitespace, commas and comments before the token
+    (?:
+    (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<open>\#\{|[\[({])
   | (?P<close>[\])}])
   | (?P<tag>\#[A-Za-z][\w.\-/]*)
@@ -61,7 +62,8 @@ _TOKEN = re.compile(r'''
   | (?P<char>\\(?:newline|space|tab|return|u[0-9a-fA-F]{4}|\S))
   | (?P<number>[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?[NM]?(?=[\s,\])}"]|$))
   | (?P<atom>[^\s,\[\](){}"\\;]+)
-''', re.VERBOSE)
+  | (?P<end>$)
+    )''', re.VERBOSE)
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "b": "\b", "f": "\f", "/": "/"}
 _CLOSER = {"[": "]", "(": ")", "{": "}", "#{": "}"}
@@ -69,6 +71,8 @@ _CHARS = {"newline": "\n", "space": " ", "tab": "\t", "return": "\r"}
 
 
 def _unescape(body):
+    if "\\" not in body:
+        return body
     return re.sub(r'\\(u[0-9a-fA-F]{4}|.)',
                   lambda m: chr(int(m.group(1)[1:], 16)) if len(m.group(1)) == 5
                   else _ESCAPES.get(m.group(1), m.group(1)), body)
@@ -98,15 +102,17 @@ def _number(text):
 
 
 def _tokens(text):
-    pos, n = 0, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
+    pos, match = 0, _TOKEN.match
+    while True:
+        m = match(text, pos)
         if m is None:
-            raise ValueError(f"unexpected {text[pos:pos + 10]!r} at column {pos + 1}")
-        pos = m.end()
+            bad = text[pos:].lstrip(" \t\r\n,")
+            raise ValueError(f"unexpected {bad[:10]!r} at column {len(text) - len(bad) + 1}")
         kind = m.lastgroup
-        if kind != "space":
-            yield kind, m.group(), m.start()
+        if kind == "end":
+            return
+        pos = m.end()
+        yield kind, m.group(kind), m.start(kind)
 
 
 def read_values(text):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import time as _time
 from dataclasses import dataclass, field
 
+from ..errors import ConfigError
 from ..history import History
 from .models import ILLEGAL, ModelError, freeze, get_model
 from .result import CheckResult
@@ -371,8 +372,18 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
     and the longest partial linearization (``evidence['order']``), or
     'unknown' when ``timeout`` seconds or ``max_memory_mb`` ran out.
     """
+    if not isinstance(history, History) and isinstance(getattr(history, "history", None), History):
+        history = history.history                  # a World, or a real cluster's recorded run
     if not isinstance(history, History):
-        history = History.from_events(history)
+        try:
+            history = History.from_events(history)
+        except (TypeError, AttributeError):
+            raise ConfigError(f"linearizable() needs a History (world.history), got "
+                              f"{type(history).__name__}") from None
+    for name, limit in (("timeout", timeout), ("max_memory_mb", max_memory_mb)):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or limit != limit or limit < 0):
+            raise ConfigError(f"{name} must be a non-negative number (or None), got {limit!r}")
     model = get_model(model)
     ops = history.operations()
     groups = _items(ops, model)

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from faultlab import ConfigError
 from faultlab.check import linearizable
 from faultlab.check.models import ILLEGAL, KeyValue, ModelError, Register, get_model
 from faultlab.history import History
@@ -196,6 +197,21 @@ def test_unknown_operation_and_model_are_explained():
         linearizable(hist(("invoke", 0, "get", None, "a"), ("ok", 0, "get", "", "a")), "register")
     with pytest.raises(ModelError, match="choose one of register, kv"):
         get_model("btree")
+
+
+def test_accepts_worlds_and_event_lists_and_refuses_the_rest():
+    h = hist(("invoke", 0, "write", 1), ("ok", 0, "write", 1))
+
+    class Run:
+        history = h
+    assert linearizable(Run()).ok
+    assert linearizable(list(h.events)).ok
+    with pytest.raises(ConfigError, match="needs a History"):
+        linearizable(42)
+    with pytest.raises(ConfigError, match="timeout must be"):
+        linearizable(h, timeout=-1)
+    with pytest.raises(ValueError, match="without a matching invoke"):
+        linearizable(hist(("ok", 0, "write", 1)))
 
 
 def test_empty_history_is_linearizable():
