@@ -16,7 +16,7 @@ import os
 import warnings
 
 from ..errors import ConfigError
-from .course_map import CHAPTERS, Chapter, course_map, course_map_markdown, show_course_map
+from .chapters import CHAPTERS, Chapter, course_map, course_map_markdown, show_course_map
 from .machine import doctor_report
 
 STATIC_ENV = "FAULTLAB_STATIC_FIGURES"
