@@ -18,6 +18,7 @@ library is about a hundred times slower on large histories.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -115,8 +116,12 @@ def _tokens(text):
         yield kind, m.group(kind), m.start(kind)
 
 
-def read_values(text):
-    """All EDN values in ``text``, in order (vectors and lists become Python lists)."""
+def read_values(text, element_offsets=None):
+    """All EDN values in ``text``, in order (vectors and lists become Python lists).
+
+    ``element_offsets``, a list, receives the character offset where each
+    element of the first top-level collection starts (to name its line).
+    """
     stack = [[]]
     opened = []
     discard = []
@@ -130,6 +135,7 @@ def read_values(text):
             if not opened:
                 raise ValueError(f"unmatched {tok!r} at column {col + 1}")
             start, scol = opened.pop()
+            col = scol
             if _CLOSER[start] != tok:
                 raise ValueError(f"{start!r} at column {scol + 1} is closed by {tok!r}")
             items = stack.pop()
@@ -159,6 +165,8 @@ def read_values(text):
             what, _ = discard.pop()
             if what == "discard":
                 continue
+        if element_offsets is not None and len(stack) == 2 and not stack[0]:
+            element_offsets.append(col)
         stack[-1].append(value)
     if opened:
         tok, col = opened[-1]
@@ -223,6 +231,8 @@ def detect_format(text):
             continue
         if s.startswith("{"):
             return "json" if s[1:].lstrip().startswith('"') else "edn"
+        if s[0] in "([" and (s[1:].lstrip().startswith("{") or not s[1:].strip()):
+            return "edn"                 # one list or vector of maps, as in Knossos' test data
         return "jepsen"
     return "edn"
 
@@ -264,8 +274,26 @@ class _Builder:
         self.lines.append(line)
 
 
-def _read_maps(text, source):
-    b = _Builder(source)
+def _map_lines(text, source):
+    """``(line, value)`` per event: one map per line, or one list/vector of maps (Knossos data)."""
+    first = next((line.strip() for line in text.splitlines()
+                  if line.strip() and not line.strip().startswith(";")), "")
+    if first[:1] in ("(", "["):
+        offsets: list = []
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        try:
+            values = read_values(text, offsets)
+        except ValueError as e:
+            # columns count from the start of the file here: say which line instead
+            lines = [bisect.bisect_right(starts, int(c) - 1) for c in re.findall(r"column (\d+)", str(e))]
+            problem = re.sub(r"column (\d+)", lambda m: f"line {bisect.bisect_right(starts, int(m.group(1)) - 1)}",
+                             str(e))
+            raise HistoryFormatError(lines[-1] if lines else 1, f"malformed EDN ({problem})", source) from None
+        if len(values) != 1 or not isinstance(values[0], list):
+            raise HistoryFormatError(1, "expected one list or vector of event maps", source)
+        for value, offset in zip(values[0], offsets):
+            yield bisect.bisect_right(starts, offset), value
+        return
     for n, raw in enumerate(text.splitlines(), 1):
         s = raw.strip()
         if not s or s.startswith(";"):
@@ -274,10 +302,19 @@ def _read_maps(text, source):
             values = read_values(s)
         except ValueError as e:
             raise HistoryFormatError(n, f"malformed EDN ({e})", source) from None
-        if len(values) != 1 or not isinstance(values[0], dict):
+        if len(values) != 1:
             raise HistoryFormatError(n, "expected one map per line, like "
                                      "{:process 0, :type :invoke, :f :write, :value 3}", source)
-        m = {str(k) if isinstance(k, Keyword) else k: v for k, v in values[0].items()}
+        yield n, values[0]
+
+
+def _read_maps(text, source):
+    b = _Builder(source)
+    for n, value in _map_lines(text, source):
+        if not isinstance(value, dict):
+            raise HistoryFormatError(n, "expected one map per line, like "
+                                     "{:process 0, :type :invoke, :f :write, :value 3}", source)
+        m = {str(k) if isinstance(k, Keyword) else k: v for k, v in value.items()}
         missing = [k for k in ("process", "type", "f") if k not in m]
         if missing:
             raise HistoryFormatError(n, "missing " + ", ".join(f":{k}" for k in missing), source)

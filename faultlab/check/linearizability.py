@@ -41,6 +41,7 @@ from .result import CheckResult
 
 NAME = "linearizable"
 _SUBSUMERS = 32     # how many exhausted optional sets per (required, state) a new one is compared with
+_READS = ("read", "get", "dequeue")
 _RUN = 8            # how far back a run of optional operations is checked for wasted ones
 
 
@@ -297,7 +298,7 @@ def _items(ops, model):
             if status == "fail":
                 step = model.prepare_failed(op.f, op.invoke.value)
             elif status == "ok":
-                step = model.prepare(op.f, op.value, "ok")
+                step = model.prepare(op.f, _observed(op), "ok")
             else:
                 step = model.prepare(op.f, op.invoke.value, "info")
         except ModelError as e:
@@ -315,6 +316,14 @@ def _items(ops, model):
     return groups
 
 
+def _observed(op):
+    """The value an ok operation reports: its completion's (Jepsen reads may invoke with a guess)."""
+    done = op.complete.value
+    if done is None and op.f not in _READS:
+        return op.invoke.value        # a recorder that did not repeat a write's value
+    return done
+
+
 def _hashable(value):
     value = freeze(value)
     try:
@@ -325,10 +334,11 @@ def _hashable(value):
 
 
 def _describe(op):
-    v = op.value
-    text = f"{op.f}" if v is None and op.f in ("read", "get") else f"{op.f} {v!r}"
-    if op.status == "ok" and op.f in ("read", "get", "dequeue"):
-        text = f"{op.f} → {op.value!r}"
+    if op.status == "ok" and op.f in _READS:
+        text = f"{op.f} → {op.complete.value!r}"
+    else:
+        v = op.invoke.value
+        text = op.f if v is None else f"{op.f} {v!r}"
     return f"process {op.process!r}'s {text}"
 
 

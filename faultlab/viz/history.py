@@ -42,10 +42,10 @@ def _as_history(history):
 def _label(op):
     key = "" if op.key is None else f"{op.key}: "
     if op.f in ("read", "get", "dequeue") and op.status == "ok":
-        return f"{key}{op.f} → {_style.short(op.value, 24)}"
-    if op.value is None:
+        return f"{key}{op.f} → {_style.short(op.complete.value, 24)}"
+    if op.invoke.value is None:
         return f"{key}{op.f}"
-    return f"{key}{op.f} {_style.short(op.value, 24)}"
+    return f"{key}{op.f} {_style.short(op.invoke.value, 24)}"
 
 
 def _points(order, span, horizon):

@@ -24,6 +24,7 @@ def check(capsys, *argv):
     ("kv-ok.edn", "kv", 0, "over 2 keys"),
     ("kv-bad.edn", "kv", 1, "key 'x'"),
     ("kv-independent-bad.log", "kv", 1, "key 5"),
+    ("register-bad-vector.edn", "register", 1, "process 3's read → 1"),
 ])
 def test_verdicts_and_exit_codes(capsys, name, model, code, words):
     got, out, err = check(capsys, DATA / name, "--model", model)
@@ -33,6 +34,7 @@ def test_verdicts_and_exit_codes(capsys, name, model, code, words):
 
 @pytest.mark.parametrize("name,argv,words", [
     ("bad-malformed.edn", [], "bad-malformed.edn: line 2: malformed EDN"),
+    ("bad-vector-unclosed.edn", [], "line 3: malformed EDN"),
     ("bad-orphan-completion.log", [], "line 3: :ok for process 3 without a matching :invoke"),
     ("bad-unknown-type.edn", [], "line 2: unknown event type :done"),
     ("bad-unknown-op.edn", [], "line 3: operation at event 2 (frobnicate by process 1)"),

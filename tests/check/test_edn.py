@@ -58,6 +58,16 @@ def test_map_form_in_jepsen_key_order_with_index_and_nemesis():
     assert h[1].time == pytest.approx(3.316829)
 
 
+def test_one_vector_of_maps_over_many_lines():
+    h = edn.load(DATA / "register-bad-vector.edn")
+    assert len(h) == 8 and h[2].value == 7             # the read's guess at invocation is kept...
+    r = linearizable(h)
+    assert r.verdict == "violated"                     # ...but its completion is what it observed
+    assert "process 3's read → 1" in r.explanation
+    again = edn.loads(edn.dumps(h))                    # written back one map per line
+    assert again.events == h.events
+
+
 def test_log_form_without_prefix_and_with_timestamps():
     text = ("3 :invoke :cas [1 4]\n"
             "2017-05-11 15:01:15,453{GMT}\tINFO\t[jepsen worker 3] jepsen.util: 3\t:fail\t:cas\t[1 4]\n")
@@ -128,6 +138,7 @@ def test_independent_values_become_keys():
     ("bad-malformed.edn", 2, "never closed"),
     ("bad-orphan-completion.log", 3, "without a matching :invoke"),
     ("bad-unknown-type.edn", 2, "unknown event type :done"),
+    ("bad-vector-unclosed.edn", 3, "'{' at line 3 is closed by ']'"),
 ])
 def test_bad_files_name_the_line(name, line, words):
     with pytest.raises(HistoryFormatError) as err:
