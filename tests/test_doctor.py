@@ -120,7 +120,7 @@ def test_broken_package_is_reported_not_crashed(tmp_path):
     (tmp_path / "simpy.py").write_text("raise RuntimeError('half-installed')\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
     proc = doctor("--json", env=env, cli=False)
-    assert proc.returncode == 1
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     _, rows = as_rows(proc)
     assert rows["package simpy"]["status"] == "MISSING"
     assert "import simpy` fails: RuntimeError: half-installed" in rows["package simpy"]["detail"]
@@ -128,5 +128,5 @@ def test_broken_package_is_reported_not_crashed(tmp_path):
 
 def test_unknown_option_is_a_clear_usage_error():
     proc = doctor("--jsn")
-    assert proc.returncode == 2
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "unrecognized arguments: --jsn" in proc.stderr
