@@ -25,6 +25,19 @@ def _positive_seconds(text):
     return value
 
 
+def _edn_value(text):
+    import argparse
+
+    from .edn import read_values
+    try:
+        values = read_values(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"--initial needs one EDN value, got {text!r} ({e})") from None
+    if len(values) != 1:
+        raise argparse.ArgumentTypeError(f"--initial needs one EDN value such as nil or \"\", got {text!r}")
+    return values
+
+
 def add_arguments(parser):
     parser.add_argument("file", help="the history file ('-' reads standard input)")
     parser.add_argument("--model", choices=sorted(MODELS), default="register",
@@ -35,6 +48,9 @@ def add_arguments(parser):
                              "(History.to_jsonl); auto (default) guesses from the first line")
     parser.add_argument("--timeout", type=_positive_seconds, default=None, metavar="S",
                         help="give up after S seconds and answer unknown (exit 2)")
+    parser.add_argument("--initial", type=_edn_value, default=None, metavar="EDN",
+                        help="what an unwritten register or key reads, as EDN: nil, \"\", 0... "
+                             "(default: nil for register, \"\" for kv)")
 
     def error(message):          # usage errors are bad input too: exit 3, not argparse's 2 (= unknown)
         parser.print_usage(sys.stderr)
@@ -69,7 +85,14 @@ def run(args) -> int:
     if not len(history):
         return _bad(f"{source} holds no client operations")
     try:
-        result = linearizable(history, args.model, timeout=args.timeout)
+        model = MODELS[args.model]
+        initial = getattr(args, "initial", None)
+        if initial is not None:
+            if args.model not in ("register", "kv"):
+                return _bad(f"--initial applies to the register and kv models, not {args.model}")
+            model = model(initial=initial[0])
+        result = linearizable(history, model() if isinstance(model, type) else model,
+                              timeout=args.timeout)
     except ModelError as e:
         where = f"{source}: line {lines[e.event]}: " if e.event is not None else f"{source}: "
         return _bad(f"{where}{e}")

@@ -57,6 +57,20 @@ def test_bad_options_exit_3(capsys, argv):
     assert "error:" in capsys.readouterr().err
 
 
+def test_initial_value_of_unwritten_keys(capsys, tmp_path):
+    path = tmp_path / "nil.edn"
+    path.write_text('{:process 0, :type :invoke, :f :read, :value nil, :key 1}\n'
+                    '{:process 0, :type :ok, :f :read, :value nil, :key 1}\n')
+    assert check(capsys, path, "--model", "kv")[0] == 1              # unwritten keys read ""
+    assert check(capsys, path, "--model", "kv", "--initial", "nil")[0] == 0
+    assert check(capsys, DATA / "register-bad.log", "--initial", "0")[0] == 1
+    with pytest.raises(SystemExit) as stop:
+        main(["check", str(path), "--initial", "[1"])
+    assert stop.value.code == 3
+    code, _, err = check(capsys, path, "--model", "set", "--initial", "1")
+    assert code == 3 and "--initial applies to" in err
+
+
 def test_empty_file_is_bad_input(capsys, tmp_path):
     empty = tmp_path / "empty.edn"
     empty.write_text("; nothing here\n")
