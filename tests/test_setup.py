@@ -227,6 +227,9 @@ def test_runner_summary_reflects_pass_fail_and_empty(tmp_path):
     assert rc != 0 and line.startswith("[test] FAIL") and "pytest: FAILED (exit 1)" in line
     rc, line = run_tests(tmp_path, PYTEST_ARGS=str(tmp_path / "test_none.py"))
     assert rc != 0 and "pytest: FAILED (no tests collected)" in line
+    # quoted arguments survive: only test_ok is selected, so the failing test does not run
+    rc, line = run_tests(tmp_path, PYTEST_ARGS=f"{tmp_path} -k 'test_ok and not test_bad'")
+    assert rc == 0 and "pytest: passed" in line, line
 
 
 def notebook(path: Path, source: str, stored_output: str) -> None:
