@@ -21,7 +21,8 @@ from .machine import doctor_report
 
 STATIC_ENV = "FAULTLAB_STATIC_FIGURES"
 
-__all__ = ["setup", "CHAPTERS", "Chapter", "course_map", "course_map_markdown", "show_course_map", "doctor_report"]
+__all__ = ["setup", "show_widget", "panel", "CHAPTERS", "Chapter", "course_map", "course_map_markdown",
+           "show_course_map", "doctor_report"]
 
 
 def _static_wanted(static):
@@ -63,3 +64,25 @@ def _start_kaleido():
     except Exception as e:  # noqa: BLE001 - an already running server is fine; others are reported
         if "already" not in str(e).lower():
             raise
+
+
+def show_widget(widget, text):
+    """Display ``widget`` with ``text`` as its plain-text stand-in.
+
+    JupyterLab draws the live widget; an HTML export or GitHub, which have no kernel and (with
+    ``store_widget_state=False``) no widget state, show ``text`` instead of a widget's repr.
+    """
+    from IPython.display import display
+    bundle = widget._repr_mimebundle_()
+    bundle["text/plain"] = text
+    display(bundle, raw=True)
+    return None
+
+
+def panel(cluster, **options):
+    """Show a :class:`~faultlab.widgets.FaultPanel` on ``cluster`` (options go to FaultPanel); returns it."""
+    from ..widgets import FaultPanel
+    p = FaultPanel(cluster, **options)
+    show_widget(p, f"[fault panel on {len(p.nodes)} nodes ({', '.join(p.nodes)}): crash, pause, restart, "
+                   "resume, partition and run time interactively — open this notebook in JupyterLab]")
+    return p

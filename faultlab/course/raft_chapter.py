@@ -40,12 +40,28 @@ def _terms_led(world, since=0.0):
             if r.kind == "role" and r.info["role"] == "leader" and r.t >= since]
 
 
-class Exercise:
-    """A cluster of ``n`` Raft servers with a client writing to it, run until a leader settles."""
+class Predictable:
+    """The predict step: a question, its choices, and ``inject``/``outcome`` to settle it."""
 
     question = ""
     choices: tuple = ()
     explain = None
+
+    def widget(self):
+        from ..widgets import PredictExercise
+        return PredictExercise(self.question, list(self.choices), inject=self.inject,
+                               check=self.outcome, explain=self.explain)
+
+    def ask(self):
+        """Show the prediction widget (as text where widgets cannot run, e.g. an HTML export)."""
+        from . import show_widget
+        choices = "\n".join(f"  ( ) {c}" for c in self.choices)
+        show_widget(self.widget(), f"Predict: {self.question}\n{choices}\n[in JupyterLab: pick an answer, "
+                                   "then click 'inject the fault']")
+
+
+class Exercise(Predictable):
+    """A cluster of ``n`` Raft servers with a client writing to it, run until a leader settles."""
 
     def __init__(self, seed=1, n=5, clients=1):
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -75,10 +91,6 @@ class Exercise:
         """The choice that happened, and why (for the PredictExercise widget)."""
         raise NotImplementedError
 
-    def widget(self):
-        from ..widgets import PredictExercise
-        return PredictExercise(self.question, list(self.choices), inject=self.inject,
-                               check=self.outcome, explain=self.explain)
 
     # figures around the fault
     def timeline(self, before=600.0, after=None, **kw):
@@ -283,7 +295,7 @@ def status_table(world):
     return "\n".join(lines)
 
 
-class FigureEightExercise:
+class FigureEightExercise(Predictable):
     """The paper's Figure 8 twice: with the counting mistake and with Raft's rule."""
 
     question = ("n1 leads term 4 and has copied w2, an entry from term 1, to n2, n3 and n4: a majority. "
@@ -311,10 +323,6 @@ class FigureEightExercise:
         lost = self.mistake.committed_w2 and not self.mistake.check().ok
         return (self.choices[1] if lost else self.choices[0]), "see the logs below"
 
-    def widget(self):
-        from ..widgets import PredictExercise
-        return PredictExercise(self.question, list(self.choices), inject=self.inject,
-                               check=self.outcome, explain=self.explain)
 
     def log_grid(self, run, step):
         """The logs of ``run`` ('mistake' or 'rule') after step 'a'..'d'."""
@@ -327,7 +335,7 @@ class FigureEightExercise:
         return self.mistake.report() + "\n\n" + self.rule.report()
 
 
-class ElectionExercise:
+class ElectionExercise(Predictable):
     """Leader crash over many seeds: a narrow election-timeout range against Raft's usual one."""
 
     question = ("All five servers draw their election timeouts from 150–155 ms instead of 150–300 ms. "
@@ -357,10 +365,6 @@ class ElectionExercise:
             return self.choices[0]
         return self.choices[1]
 
-    def widget(self):
-        from ..widgets import PredictExercise
-        return PredictExercise(self.question, list(self.choices), inject=self.inject,
-                               check=self.outcome, explain=self.explain)
 
     def figure(self):
         from ..experiments.election import election_figure
