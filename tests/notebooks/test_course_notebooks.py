@@ -154,3 +154,27 @@ def test_election_exercise_narrow_range_splits_votes():
     ex = ch.ElectionExercise(seeds=range(20)).inject(progress=False)
     assert ex.outcome()[0] == ex.choices[2]
     assert "more split votes: yes" in ex.report()
+
+
+@pytest.mark.parametrize("path", CHAPTERS_WITH_FIGURES, ids=lambda p: p.name)
+def test_widgets_leave_readable_text_for_html_exports(path):
+    nb = nbformat.read(path, as_version=4)
+    texts = [o.data["text/plain"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+             and "elections" not in o.data["text/plain"]]                 # tqdm bars keep their own text
+    assert texts
+    for text in texts:
+        assert not re.match(r"\w+\(children=", text), f"a widget's repr instead of a stand-in: {text[:80]}"
+
+
+def test_ask_shows_the_question_and_choices_as_text(capsys):
+    ex = ch.CrashLeader(seed=1)
+    ex.ask()
+    out = capsys.readouterr().out
+    assert "Predict: The leader crashes" in out and "( ) nothing: it waits" in out
+
+
+def test_build_refuses_what_is_not_a_notebook(tmp_path):
+    from faultlab.course.build import main
+    with pytest.raises(SystemExit, match="not a notebook file"):
+        main([str(tmp_path / "chapter.txt")])
