@@ -283,6 +283,16 @@ def first_election(world, before=15.0, after=40.0):
     return max(0.0, float(round(t - before))), float(round(t + after))
 
 
+def one_write(world, before=2.0, after=3.0):
+    """``(start, end)`` ms around the last client operation that completed (invoke to answer)."""
+    done = [r for r in world.trace if r.kind == "complete" and r.info.get("type") == "ok"]
+    if not done:
+        return 0.0, world.now
+    end = done[-1].t
+    start = max(r.t for r in world.trace if r.kind == "invoke" and r.node == done[-1].node and r.t <= end)
+    return float(round(start - before)), float(round(end + after))
+
+
 def status_table(world):
     """Each server's role, term, log length and commit index, one line each (plain text)."""
     lines = [f"t = {world.now:,.0f} ms, leader: {world.leader() or 'none'}"]
