@@ -20,7 +20,8 @@ import threading
 import time
 import weakref
 
-from ..errors import ConfigError, PartitionError, UnknownNodeError
+from ..errors import ConfigError, UnknownNodeError
+from ..partitions import partition_groups
 from ..sim.trace import Record
 from . import _procs, netns, ports
 from .errors import ClusterStartError, NamespaceUnavailableError
@@ -354,25 +355,7 @@ class RealCluster:
     def partition(self, *groups):
         """Split the servers, e.g. ``partition(['n1'], ['n2', 'n3'])``; packets across groups vanish."""
         self._need_fabric()
-        if len(groups) == 1 and groups[0] and all(isinstance(g, (list, tuple, set)) for g in groups[0]):
-            groups = tuple(groups[0])
-        groups = [sorted(g) if isinstance(g, (set, frozenset)) else list(g) for g in groups]
-        if len(groups) < 2:
-            raise PartitionError("a partition needs at least two groups, e.g. [['n1'], ['n2', 'n3']]")
-        seen = {}
-        for i, g in enumerate(groups):
-            if not g:
-                raise PartitionError(f"partition group {i} is empty")
-            for node in g:
-                self._check(node)
-                if node in seen:
-                    raise PartitionError(f"node {node!r} is in two partition groups ({seen[node]} and {i}); "
-                                         "each node belongs to exactly one group")
-                seen[node] = i
-        missing = [n for n in self._nodes if n not in seen]
-        if missing:
-            raise PartitionError(f"partition groups leave out {', '.join(map(repr, missing))}; "
-                                 "put every node in some group (or use isolate(node))")
+        groups, seen = partition_groups(groups, self._nodes, self._check)
         self.fabric.set_blocked({a: {b for b in self._nodes if seen[b] != seen[a]} for a in self._nodes})
         self.record("partition", None, {"groups": groups})
         return True

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ..errors import ConfigError, PartitionError, UnknownNodeError
+from ..errors import ConfigError, UnknownNodeError
+from ..partitions import partition_groups
 from .latency import as_latency
 
 
@@ -80,29 +81,14 @@ class Network:
         Every server must be in exactly one group. Clients not named stay
         connected to everyone (they model a client outside the data centre).
         """
-        groups = [list(g) for g in groups]
-        if len(groups) < 2:
-            raise PartitionError("a partition needs at least two groups, e.g. [['n1'], ['n2', 'n3']]")
-        seen = {}
-        for i, g in enumerate(groups):
-            if not g:
-                raise PartitionError(f"partition group {i} is empty")
-            for n in g:
-                self.check_node(n)
-                if n in seen:
-                    raise PartitionError(f"node {n!r} is in two partition groups ({seen[n]} and {i}); "
-                                         "each node belongs to exactly one group")
-                seen[n] = i
-        missing = [n for n in self.servers if n not in seen]
-        if missing:
-            raise PartitionError(f"partition groups leave out {', '.join(map(repr, missing))}; "
-                                 "put every node in some group (or use isolate(node))")
+        groups, side = partition_groups(groups, self.servers, self.check_node)
         self.heal(now)
-        for a, ga in seen.items():
-            for b, gb in seen.items():
+        for a, ga in side.items():
+            for b, gb in side.items():
                 if ga != gb:
                     self._cut(a, b, now)
         self.groups = groups
+        return groups
 
     def cut(self, src, dst, now):
         """Cut the one-way link src -> dst (messages from src no longer reach dst)."""

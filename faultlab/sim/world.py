@@ -12,7 +12,7 @@ from functools import partial
 
 import simpy
 
-from ..errors import ConfigError, FaultlabError, UnknownNodeError, WorldTimeError
+from ..errors import ConfigError, UnknownNodeError, WorldTimeError
 from ..history import History
 from . import trace as _trace
 from .clients import Client, Op, Reply
@@ -269,10 +269,7 @@ class World:
 
     def partition(self, *groups):
         """Split the nodes into groups, e.g. ``partition(['n1'], ['n2', 'n3'])``."""
-        if len(groups) == 1 and groups[0] and all(isinstance(g, (list, tuple, set)) for g in groups[0]):
-            groups = tuple(groups[0])
-        groups = [sorted(g) if isinstance(g, (set, frozenset)) else list(g) for g in groups]
-        self.network.partition(groups, self.env.now)
+        groups = self.network.partition(groups, self.env.now)
         self.record("partition", None, {"groups": groups})
         return True
 
