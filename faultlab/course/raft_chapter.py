@@ -194,7 +194,7 @@ class PartitionLeader(Exercise):
 
     def report(self):
         w = self.world
-        old, now = self.old_during, _status(w, self.leader)
+        now = _status(w, self.leader)
         stale = self.stale_entries()
         committed_in_partition = [r for r in w.trace if r.kind == "note" and r.node == self.leader
                                   and r.info.get("text") == "commit" and self.t_fault <= r.t < self.t_heal]
