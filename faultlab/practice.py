@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
+from .sim.trace import Record
 
 INSTALL = ("`make lab` in the faultlab folder installs them, or by hand on Debian/Ubuntu:\n"
            "    sudo apt-get install -y zookeeper default-jre-headless etcd-server etcd-client\n"
@@ -270,7 +271,9 @@ def role_timeline(cluster, title, before_ms=1000.0):
     if cluster.now - last_role < 1000.0:        # let the last roles show as bars, not slivers
         time.sleep(1.0)
     start = max(0.0, min(faults) - before_ms) if faults else None
-    return timeline(cluster.trace, start=start, end=cluster.now, title=title)
+    now = round(cluster.now, 3)          # a closing record, so each server's last role lasts until now
+    trace = [*cluster.trace, Record(now, "note", None, {"text": "figure drawn"})]
+    return timeline(trace, start=start, end=now, title=title)
 
 
 def try_write(cluster, node, key, value, timeout=3.0):
@@ -345,6 +348,15 @@ def role_of(cluster, node):
     """What ``node`` says it is right now (leader, follower, ...; 'crashed'/'paused' if not running)."""
     s = next(s for s in cluster.status() if s["node"] == node)
     return s["role"] if s["state"] == "up" else s["state"]
+
+
+def stepped_down(cluster, node):
+    """Did ``node`` follow another leader after its last resume/restart/heal? (trace + a fresh look)."""
+    since = max((r.t for r in cluster.trace if r.kind in ("resume", "restart", "heal")
+                 and r.node in (node, None)), default=0.0)
+    seen = any(r.kind == "role" and r.node == node and r.t >= since and r.info.get("role") == "follower"
+               for r in list(cluster.trace))
+    return seen or role_of(cluster, node) == "follower"
 
 
 def check(prediction, happened, choices):
