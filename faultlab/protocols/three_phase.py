@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ..node import Node
-from .two_phase import (COORDINATOR, Ack, DecisionRequest, RoleHarness, Vote, check_participants,
-                        check_vote, force, names_of, positive, txn_number, txn_workload, vote_rules)
+from ._commit import (COORDINATOR, CommitCoordinator, CommitParticipant, RoleHarness, build_world,
+                      force, names_of, positive, txn_number, txn_workload, vote_rules)
+from .two_phase import Ack, DecisionRequest, Vote
 
 __all__ = ["ThreePhaseCoordinator", "ThreePhaseParticipant", "CanCommit", "PreCommit", "PreCommitAck",
            "DoCommit", "Abort", "StateRequest", "StateReply", "build", "factories", "harness",
@@ -87,51 +87,37 @@ def _outcome(decision, txn):
     return DoCommit(txn) if decision == "commit" else Abort(txn)
 
 
-class ThreePhaseCoordinator(Node):
-    """Runs 3PC transactions over ``participants``; serves client ops ``f='txn'``."""
+class ThreePhaseCoordinator(CommitCoordinator):
+    """Runs 3PC transactions over ``participants``; serves client ops ``f='txn'``.
+
+    Shared with 2PC (in ``_commit.CommitCoordinator``): ``begin`` sends
+    ``CanCommit``; ``decide`` forces the decision to the log before sending
+    ``DoCommit``/``Abort``, re-sent until acked. 3PC's own: the PreCommit round
+    between the votes and the decision, and learning the outcome from participants.
+    """
+
+    protocol = "3PC"
+    request = CanCommit
+    decide_cancels = ("votes", "acks", "ask")
 
     def __init__(self, participants, vote_timeout=50.0, ack_timeout=50.0, retry=100.0, script=()):
-        self.participants = check_participants(participants)
-        self.vote_timeout = positive("vote_timeout", vote_timeout)
-        self.ack_timeout = positive("ack_timeout", ack_timeout)
-        self.retry = positive("retry", retry)
-        self.script = list(script)
-        self.active: dict = {}        # txn -> {"op", "votes", "acks", "phase"}
-        self.unacked: dict = {}
+        super().__init__(participants, vote_timeout, retry, script, ack_timeout=ack_timeout)
+
+    def outcome(self, txn, decision):
+        return _outcome(decision, txn)
+
+    def _new_txn(self, op):
+        return {"op": op, "votes": {}, "acks": set(), "phase": "votes"}
 
     def on_start(self, ctx):
         ctx.set_role("coordinator", ctx.storage.get("next", 0))
+        self._announce_logged_decisions(ctx)
         decisions = ctx.storage.get("decisions", {})
-        for txn, decision in decisions.items():
-            if txn not in ctx.storage.get("ended", {}):
-                ctx.note("recover", txn=txn, decision=decision)
-                self._announce(ctx, txn, decision)
         for txn in ctx.storage.get("precommitted", {}):
             if txn not in decisions:                 # cannot decide alone: ask who knows
                 ctx.note("recover", txn=txn, state="precommit sent")
                 ctx.set_timer(f"ask:{txn}", 0)
-        for i, (t, _k, _v) in enumerate(self.script):
-            if t >= ctx.now and f"s{i}" not in ctx.storage.get("scripted", {}):
-                ctx.set_timer(f"script:{i}", t - ctx.now)
-
-    def on_request(self, ctx, op):
-        if op.f != "txn":
-            ctx.fail(op, f"unknown operation {op.f!r}: a 3PC coordinator serves only 'txn' "
-                         "(key, value written on every participant)")
-            return
-        self.begin(ctx, op.key, op.value, op)
-
-    def begin(self, ctx, key, value, op=None):
-        n = ctx.storage.get("next", 0) + 1
-        ctx.storage["next"] = n
-        txn = f"t{n}"
-        self.active[txn] = {"op": op, "votes": {}, "acks": set(), "phase": "votes"}
-        ctx.set_role("coordinator", n)
-        ctx.note("begin", txn=txn, participants=list(self.participants), key=key, value=value)
-        for p in self.participants:
-            ctx.send(p, CanCommit(txn, key, value, self.participants))
-        ctx.set_timer(f"votes:{txn}", self.vote_timeout)
-        return txn
+        self._schedule_script(ctx)
 
     def on_message(self, ctx, src, msg):
         txn = msg.txn
@@ -180,55 +166,15 @@ class ThreePhaseCoordinator(Node):
             # Everyone voted yes; whoever did not ack is taken for crashed and will learn later.
             missing = sorted(set(self.participants) - t["acks"])
             self.decide(ctx, arg, "commit", reason=f"ack timeout (no ack from {', '.join(missing)})")
-        elif kind == "resend" and self.unacked.get(arg):
-            msg = _outcome(ctx.storage["decisions"][arg], arg)
-            for p in sorted(self.unacked[arg]):
-                ctx.send(p, msg)
-            ctx.set_timer(name, self.retry)
         elif kind == "ask" and arg not in ctx.storage.get("decisions", {}):
             for p in self.participants:
                 ctx.send(p, DecisionRequest(arg))
             ctx.set_timer(name, self.retry)
-        elif kind == "script":
-            i = int(arg)
-            ctx.storage["scripted"] = {**ctx.storage.get("scripted", {}), f"s{i}": True}
-            _t, key, value = self.script[i]
-            self.begin(ctx, key, value)
-
-    def decide(self, ctx, txn, decision, reason=""):
-        t = self.active.pop(txn, None)
-        for timer in ("votes", "acks", "ask"):
-            ctx.cancel_timer(f"{timer}:{txn}")
-        force(ctx, "decisions", {txn: decision})
-        ctx.note("decide", txn=txn, decision=decision, reason=reason)
-        self._announce(ctx, txn, decision)
-        if t is not None and t["op"] is not None:
-            if decision == "commit":
-                ctx.reply(t["op"], "committed")
-            else:
-                ctx.fail(t["op"], f"aborted: {reason}")
-
-    def _announce(self, ctx, txn, decision):
-        self.unacked[txn] = set(self.participants)
-        for p in self.participants:
-            ctx.send(p, _outcome(decision, txn))
-        ctx.set_timer(f"resend:{txn}", self.retry)
-
-    def _on_ack(self, ctx, src, txn):
-        left = self.unacked.get(txn)
-        if left is not None and src in left:
-            left.discard(src)
-            if not left:
-                del self.unacked[txn]
-                ctx.cancel_timer(f"resend:{txn}")
-                force(ctx, "ended", {txn: True})
-                ctx.note("end", txn=txn)
-
-    def status(self):
-        return {"active": sorted(self.active), "unacked": sorted(self.unacked)}
+        else:
+            super().on_timer(ctx, name)          # re-send a decision; start a scripted transaction
 
 
-class ThreePhaseParticipant(Node):
+class ThreePhaseParticipant(CommitParticipant):
     """Votes on ``CanCommit``; waits ``timeout`` ms for each next step, then terminates.
 
     ``rank`` orders the participants for the termination protocol (0 goes first);
@@ -238,12 +184,8 @@ class ThreePhaseParticipant(Node):
 
     def __init__(self, coordinator=COORDINATOR, rank=0, vote="yes", no_rate=0.2, work_time=2.0,
                  timeout=150.0, collect=30.0, retry=100.0):
-        check_vote(vote, no_rate)
-        self.coordinator, self.rank = coordinator, rank
-        self.vote, self.no_rate = vote, float(no_rate)
-        if isinstance(work_time, bool) or not isinstance(work_time, (int, float)) or not work_time >= 0:
-            raise ConfigError(f"work_time must be a non-negative number of ms, got {work_time!r}")
-        self.work_time = float(work_time)
+        super().__init__(coordinator, vote, no_rate, work_time)
+        self.rank = rank
         self.timeout = positive("timeout", timeout)
         self.collect = positive("collect", collect)
         self.retry = positive("retry", retry)
@@ -251,15 +193,10 @@ class ThreePhaseParticipant(Node):
             raise ConfigError(f"collect ({self.collect:g} ms) must be under half the timeout "
                               f"({self.timeout:g} ms): a termination round (states, then acks) has to "
                               "finish before the next participant in rank takes over")
-        self.working: dict = {}
-        self.locks: dict = {}
         self.recovered: set = set()     # undecided when we restarted: may ask, may not decide
         self.rounds: dict = {}          # txn -> {"phase", "states", "acks"} while terminating
 
     # -- helpers ----------------------------------------------------------------------
-    def _log(self, ctx):
-        return ctx.storage.get("txns", {})
-
     def _state(self, ctx, txn):
         return self._log(ctx).get(txn, {}).get("state")
 
@@ -328,16 +265,7 @@ class ThreePhaseParticipant(Node):
         if state is not None:                            # duplicate CanCommit: repeat our vote
             ctx.send(self.coordinator, Vote(msg.txn, state != "aborted"))
             return
-        if msg.txn in self.working:
-            return
-        holder = self.locks.get(msg.key)
-        if holder is not None:
-            self._vote_no(ctx, msg.txn, f"key {msg.key!r} locked by {holder}")
-            return
-        self.locks[msg.key] = msg.txn
-        self.working[msg.txn] = msg
-        ctx.set_role("working", txn_number(msg.txn))
-        ctx.set_timer(f"work:{msg.txn}", self.work_time)
+        self._start_work(ctx, msg)                       # lock the key (or vote no), work, then vote
 
     def _vote_no(self, ctx, txn, reason):
         self._set_state(ctx, txn, "aborted")
@@ -380,8 +308,7 @@ class ThreePhaseParticipant(Node):
 
     def _cast_vote(self, ctx, txn):
         msg = self.working.pop(txn)
-        yes = self.vote == "yes" or (self.vote == "random" and ctx.rng.random() >= self.no_rate)
-        if not yes:
+        if not self._votes_yes(ctx):
             self.locks.pop(msg.key, None)
             self._vote_no(ctx, txn, f"vote rule {self.vote!r}")
             return
@@ -441,8 +368,7 @@ class ThreePhaseParticipant(Node):
         self.rounds.pop(txn, None)
         for timer in ("work", "wait", "ask", "collect", "acks"):
             ctx.cancel_timer(f"{timer}:{txn}")
-        for k in [k for k, t in self.locks.items() if t == txn]:
-            del self.locks[k]
+        self._release(txn)
         ctx.note(decision, txn=txn, via=via)
 
     def status(self):
@@ -480,12 +406,7 @@ def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
     ``ack_timeout`` (coordinator), ``timeout``, ``collect`` (participants), ``retry``,
     ``work_time``, ``script``.
     """
-    from ..sim import World
-    made = factories(participants, **options)
-    world = World(seed=seed, latency=latency)
-    for name, make in made.items():
-        world.add_node(name, make)
-    return world
+    return build_world(factories(participants, **options), seed, latency)
 
 
 def harness(participants=3, seed=0, **options):

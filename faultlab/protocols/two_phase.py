@@ -25,16 +25,13 @@ Trace notes (read by ``faultlab.check.commit``): coordinator ``begin``,
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
-from ..node import Node
-from ..sim.harness import Harness
-
-VOTE_RULES = ("yes", "no", "random")
-COORDINATOR = "co"
+# The helpers 2PC shares with 3PC; re-exported here, where they were first defined.
+from ._commit import (COORDINATOR, VOTE_RULES, CommitCoordinator, CommitParticipant,  # noqa: F401
+                      RoleHarness, build_world, check_participants, check_vote, force, names_of,
+                      participant_names, positive, txn_number, txn_workload, vote_rules)
 
 
 @dataclass(frozen=True)
@@ -68,88 +65,33 @@ class DecisionRequest:
     txn: str
 
 
-def positive(name, v):
-    """``v`` as a float, or a ConfigError saying it must be a positive number of ms."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or not v > 0:
-        raise ConfigError(f"{name} must be a positive number of ms, got {v!r}")
-    return float(v)
-
-
-def check_vote(vote, no_rate):
-    if vote not in VOTE_RULES:
-        raise ConfigError(f"unknown vote rule {vote!r}; choose one of {', '.join(VOTE_RULES)} "
-                          "('random' votes no with probability no_rate, drawn from the seeded ctx.rng)")
-    if isinstance(no_rate, bool) or not isinstance(no_rate, (int, float)) or not 0 <= no_rate <= 1:
-        raise ConfigError(f"no_rate must be a probability in [0, 1], got {no_rate!r}")
-
-
-def check_participants(participants):
-    participants = list(participants)
-    if len(participants) < 1:
-        raise ConfigError("a commit protocol needs at least one participant, got none; "
-                          "pass participants=['p1', ...] (or participants=N to build())")
-    if len(set(participants)) != len(participants):
-        raise ConfigError(f"participant ids must be distinct, got {participants}")
-    return tuple(participants)
-
-
-def txn_number(txn):
-    """'t12' -> 12 (used as the 'term' of role records, so timelines show which transaction)."""
-    return int(str(txn)[1:]) if str(txn)[1:].isdigit() else None
-
-
-def force(ctx, key, update):
-    """A forced log write: replace ``storage[key]`` by a new dict (the write is one visible step)."""
-    ctx.storage[key] = {**ctx.storage.get(key, {}), **update}
-
-
-class TwoPhaseCoordinator(Node):
+class TwoPhaseCoordinator(CommitCoordinator):
     """Runs transactions over ``participants``; serves client ops ``f='txn'`` (key, value).
 
     ``script`` is a list of ``(t, key, value)``: transactions the coordinator
     starts by itself at local time ``t`` ms (scripted scenarios, no client needed).
+
+    Shared with 3PC (in ``_commit.CommitCoordinator``): ``begin`` sends
+    ``Prepare`` to everyone; ``decide`` forces the decision to the log *before*
+    sending it, then re-sends it every ``retry`` ms until each participant acks.
+    What is 2PC's own is here: counting votes, the vote timeout, presumed abort.
     """
 
+    protocol = "2PC"
+    request = Prepare
+
     def __init__(self, participants, vote_timeout=100.0, retry=100.0, script=()):
-        self.participants = check_participants(participants)
-        self.vote_timeout = positive("vote_timeout", vote_timeout)
-        self.retry = positive("retry", retry)
-        self.script = list(script)
-        self.active: dict = {}       # txn -> {"op", "votes": {p: bool}}   (volatile)
-        self.unacked: dict = {}      # txn -> set of participants yet to acknowledge the decision
+        # self.active: txn -> {"op", "votes": {p: bool}}   (volatile)
+        super().__init__(participants, vote_timeout, retry, script)
+
+    def outcome(self, txn, decision):
+        return Decision(txn, decision)
 
     # -- lifecycle -------------------------------------------------------------
     def on_start(self, ctx):
         ctx.set_role("coordinator", ctx.storage.get("next", 0))
-        ended = ctx.storage.get("ended", {})
-        for txn, decision in ctx.storage.get("decisions", {}).items():
-            if txn not in ended:
-                ctx.note("recover", txn=txn, decision=decision)
-                self._announce(ctx, txn, decision)
-        for i, (t, _key, _value) in enumerate(self.script):
-            if t >= ctx.now and f"s{i}" not in ctx.storage.get("scripted", {}):
-                ctx.set_timer(f"script:{i}", t - ctx.now)
-
-    def on_request(self, ctx, op):
-        if op.f != "txn":
-            ctx.fail(op, f"unknown operation {op.f!r}: a 2PC coordinator serves only 'txn' "
-                         "(key, value written on every participant)")
-            return
-        self.begin(ctx, op.key, op.value, op)
-
-    def begin(self, ctx, key, value, op=None):
-        """Start a transaction: take a fresh id (durably, ids are never reused) and send Prepare."""
-        n = ctx.storage.get("next", 0) + 1
-        ctx.storage["next"] = n
-        txn = f"t{n}"
-        self.active[txn] = {"op": op, "votes": {}}
-        ctx.set_role("coordinator", n)
-        ctx.note("begin", txn=txn, participants=list(self.participants), key=key, value=value)
-        msg = Prepare(txn, key, value, self.participants)
-        for p in self.participants:
-            ctx.send(p, msg)
-        ctx.set_timer(f"votes:{txn}", self.vote_timeout)
-        return txn
+        self._announce_logged_decisions(ctx)    # transactions in flight and undecided are forgotten
+        self._schedule_script(ctx)
 
     # -- phase 1: votes ----------------------------------------------------------
     def on_message(self, ctx, src, msg):
@@ -179,48 +121,10 @@ class TwoPhaseCoordinator(Node):
         if kind == "votes" and arg in self.active:
             missing = [p for p in self.participants if p not in self.active[arg]["votes"]]
             self.decide(ctx, arg, "abort", reason=f"no vote from {', '.join(missing)} in time")
-        elif kind == "resend" and self.unacked.get(arg):
-            decision = ctx.storage["decisions"][arg]
-            for p in sorted(self.unacked[arg]):
-                ctx.send(p, Decision(arg, decision))
-            ctx.set_timer(name, self.retry)
-        elif kind == "script":
-            i = int(arg)
-            ctx.storage["scripted"] = {**ctx.storage.get("scripted", {}), f"s{i}": True}
-            _t, key, value = self.script[i]
-            self.begin(ctx, key, value)
+        else:
+            super().on_timer(ctx, name)          # re-send a decision; start a scripted transaction
 
-    # -- phase 2: the decision -------------------------------------------------------
-    def decide(self, ctx, txn, decision, reason=""):
-        """Log the decision (forced write) *before* anyone can hear of it, then announce it."""
-        t = self.active.pop(txn, None)
-        ctx.cancel_timer(f"votes:{txn}")
-        force(ctx, "decisions", {txn: decision})
-        ctx.note("decide", txn=txn, decision=decision, reason=reason)
-        self._announce(ctx, txn, decision)
-        if t is not None and t["op"] is not None:
-            if decision == "commit":
-                ctx.reply(t["op"], "committed")
-            else:
-                ctx.fail(t["op"], f"aborted: {reason}")
-
-    def _announce(self, ctx, txn, decision):
-        self.unacked[txn] = set(self.participants)
-        for p in self.participants:
-            ctx.send(p, Decision(txn, decision))
-        ctx.set_timer(f"resend:{txn}", self.retry)
-
-    def _on_ack(self, ctx, src, txn):
-        left = self.unacked.get(txn)
-        if left is None or src not in left:
-            return
-        left.discard(src)
-        if not left:
-            del self.unacked[txn]
-            ctx.cancel_timer(f"resend:{txn}")
-            force(ctx, "ended", {txn: True})
-            ctx.note("end", txn=txn)
-
+    # -- phase 2: the decision (decide, announce, acks: see CommitCoordinator) -------
     def _on_request_decision(self, ctx, src, txn):
         decided = ctx.storage.get("decisions", {}).get(txn)
         if decided is not None:
@@ -233,11 +137,8 @@ class TwoPhaseCoordinator(Node):
             ctx.send(src, Decision(txn, "abort"))
         # else: still collecting votes; the participant will ask again
 
-    def status(self):
-        return {"active": sorted(self.active), "unacked": sorted(self.unacked)}
 
-
-class TwoPhaseParticipant(Node):
+class TwoPhaseParticipant(CommitParticipant):
     """Votes on ``Prepare``; holds a lock on the transaction's key while working or prepared.
 
     ``vote``: 'yes', 'no' or 'random' (no with probability ``no_rate``, seeded).
@@ -248,21 +149,11 @@ class TwoPhaseParticipant(Node):
 
     def __init__(self, coordinator=COORDINATOR, vote="yes", no_rate=0.2, work_time=2.0,
                  decision_timeout=100.0, retry=100.0, cooperative=True):
-        check_vote(vote, no_rate)
-        self.coordinator = coordinator
-        self.vote, self.no_rate = vote, float(no_rate)
-        if isinstance(work_time, bool) or not isinstance(work_time, (int, float)) or not work_time >= 0:
-            raise ConfigError(f"work_time must be a non-negative number of ms, got {work_time!r}")
-        self.work_time = float(work_time)
+        super().__init__(coordinator, vote, no_rate, work_time)
         self.decision_timeout = positive("decision_timeout", decision_timeout)
         self.retry = positive("retry", retry)
         self.cooperative = cooperative
-        self.working: dict = {}      # txn -> Prepare (volatile: a crash while working aborts it)
-        self.locks: dict = {}        # key -> txn
         self.asked: set = set()
-
-    def _log(self, ctx):
-        return ctx.storage.get("txns", {})
 
     def on_start(self, ctx):
         latest = None
@@ -295,21 +186,11 @@ class TwoPhaseParticipant(Node):
             if rec["state"] in ("prepared", "aborted"):
                 ctx.send(self.coordinator, Vote(msg.txn, rec["state"] == "prepared"))
             return
-        if msg.txn in self.working:
-            return
-        holder = self.locks.get(msg.key)
-        if holder is not None:
-            self._vote_no(ctx, msg.txn, f"key {msg.key!r} locked by {holder}")
-            return
-        self.locks[msg.key] = msg.txn
-        self.working[msg.txn] = msg
-        self._show(ctx, "working", msg.txn)
-        ctx.set_timer(f"work:{msg.txn}", self.work_time)
+        self._start_work(ctx, msg)                       # lock the key (or vote no), work, then vote
 
     def _cast_vote(self, ctx, txn):
         msg = self.working.pop(txn)
-        yes = self.vote == "yes" or (self.vote == "random" and ctx.rng.random() >= self.no_rate)
-        if not yes:
+        if not self._votes_yes(ctx):
             self._release(msg.txn)
             self._vote_no(ctx, txn, f"vote rule {self.vote!r}")
             return
@@ -335,10 +216,6 @@ class TwoPhaseParticipant(Node):
             if held:
                 state, txn = "prepared", held[-1]
         ctx.set_role(state, txn_number(txn))
-
-    def _release(self, txn):
-        for k in [k for k, t in self.locks.items() if t == txn]:
-            del self.locks[k]
 
     # -- phase 2 and termination ------------------------------------------------------
     def on_timer(self, ctx, name):
@@ -395,30 +272,6 @@ class TwoPhaseParticipant(Node):
         return {"working": sorted(self.working), "locks": dict(sorted(self.locks.items()))}
 
 
-def participant_names(n):
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise ConfigError(f"participants must be a whole number (>= 1) or a list of ids, got {n!r}")
-    return [f"p{i}" for i in range(1, n + 1)]
-
-
-def names_of(participants):
-    """``3`` -> ['p1', 'p2', 'p3']; a list of ids is checked and kept."""
-    names = list(participants) if isinstance(participants, (list, tuple)) \
-        else participant_names(participants)
-    return list(check_participants(names))
-
-
-def vote_rules(names, vote, votes, no_rate):
-    """The vote rule of each participant (``votes`` overrides ``vote`` per participant)."""
-    votes = dict(votes or {})
-    unknown = [p for p in votes if p not in names]
-    if unknown:
-        raise ConfigError(f"votes names unknown participant(s) {unknown}; participants are {names}")
-    for rule in [vote, *votes.values()]:
-        check_vote(rule, no_rate)
-    return {p: votes.get(p, vote) for p in names}
-
-
 def factories(participants=3, vote="yes", votes=None, no_rate=0.2, vote_timeout=100.0,
               decision_timeout=100.0, retry=100.0, work_time=2.0, cooperative=True, script=(),
               coordinator=COORDINATOR):
@@ -445,37 +298,10 @@ def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
     ``decision_timeout``, ``retry``, ``work_time``, ``cooperative``, ``script``.
     Add clients with ``world.add_clients(n, txn_workload(), targets=['co'])``.
     """
-    from ..sim import World
-    made = factories(participants, **options)
-    world = World(seed=seed, latency=latency)
-    for name, make in made.items():
-        world.add_node(name, make)
-    return world
+    return build_world(factories(participants, **options), seed, latency)
 
 
 def harness(participants=3, seed=0, **options):
     """A hand-stepping :class:`faultlab.sim.Harness` with the coordinator and participants wired up."""
     return RoleHarness(factories(participants, **options), seed=seed)
 
-
-class RoleHarness(Harness):
-    """A Harness whose nodes run different classes: ``{name: factory}``."""
-
-    def __init__(self, factories, seed=0, start=True):
-        self.factories = dict(factories)
-        super().__init__(None, names=list(self.factories), seed=seed, start=start)
-
-    def boot(self, name):
-        self.factory = self.factories[name]
-        return super().boot(name)
-
-    crash_and_restart = boot
-
-
-def txn_workload(keys=2, values=10):
-    """Client workload: ('txn', key, value) over a few keys, so transactions contend for locks."""
-    names = [f"k{i}" for i in range(keys)]
-
-    def next_op(rng):
-        return "txn", rng.choice(names), rng.randrange(values)
-    return next_op
