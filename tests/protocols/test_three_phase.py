@@ -1,4 +1,7 @@
 """3PC stepped by hand: the three phases, the timeouts, and each rule of the termination protocol."""
+import sys
+from pathlib import Path
+
 import pytest
 
 from faultlab import ConfigError
@@ -7,25 +10,19 @@ from faultlab.protocols.three_phase import (Abort, CanCommit, DoCommit, PreCommi
                                             StateReply, StateRequest)
 from faultlab.protocols.two_phase import Ack, DecisionRequest, Vote
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _commit_helpers import begin_and_vote, notes  # noqa: E402
+
 PARTS = ("p1", "p2", "p3")
 
 
 def voted(h, key="x", value=1):
     """Coordinator sends CanCommit; every participant votes yes (votes still in the outbox)."""
-    txn = h.nodes["co"].begin(h.ctx["co"], key, value)
-    for _src, dst, msg in h.take(src="co", kind="CanCommit"):
-        h.deliver(dst, "co", msg)
-    for p in PARTS:
-        h.fire(p, f"work:{txn}")
-    return txn
+    return begin_and_vote(h, "CanCommit", key, value)
 
 
 def state(h, p, txn="t1"):
     return h.storage[p]["txns"][txn]["state"]
-
-
-def notes(h, node, text):
-    return [f for n, t, f in h.notes if n == node and t == text]
 
 
 def test_the_three_phases_in_order():

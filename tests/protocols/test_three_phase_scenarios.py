@@ -1,9 +1,15 @@
 """3PC scripted scenarios: non-blocking after crashes, unsafe under a partition."""
+import sys
+from pathlib import Path
+
 import pytest
 
 from faultlab.check import commit
 from faultlab.protocols import three_phase as tp
 from faultlab.scenarios import commit as sc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _commit_helpers import crash_at_step_recovers  # noqa: E402
 
 NEVER = 100_000.0           # "restart" long after the run ends: crash-stop
 
@@ -12,16 +18,7 @@ NEVER = 100_000.0           # "restart" long after the run ends: crash-stop
 @pytest.mark.parametrize("victim", ["co", "p1", "p3"])
 @pytest.mark.parametrize("step", sc.STEPS)
 def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim, at_note):
-    run = sc.crash_at_step("3pc", step, victim, down=400, at_note=at_note)
-    assert any(r.kind == "crash" and r.node == victim for r in run.world.trace), run.story
-    assert run.check.ok, run.check
-    st = run.check.stats
-    if (step, victim, at_note) == ("begin", "co", True):
-        # crashed before any Prepare left: nobody ever hears of t1, nobody is uncertain
-        assert st["committed"] + st["aborted"] == 0 and st["undecided"] == 1
-    else:
-        assert st["committed"] + st["aborted"] == 1, run.check
-    assert all(not s["still_uncertain"] for s in st["participants"].values()), run.check
+    crash_at_step_recovers("3pc", step, victim, at_note)
 
 
 @pytest.mark.parametrize("step", ["begin", "vote", "all-voted", "precommit", "decide"])

@@ -1,5 +1,7 @@
 """2PC stepped by hand, one test per rule of the protocol; and bad input."""
 import math
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,22 +10,15 @@ from faultlab.protocols import two_phase as tp
 from faultlab.protocols.two_phase import Ack, Decision, DecisionRequest, Prepare, Vote
 from faultlab.sim import Op
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _commit_helpers import begin_and_vote, notes  # noqa: E402
+
 PARTS = ("p1", "p2", "p3")
 
 
 def prepared(h, key="x", value=1):
     """Coordinator begins a transaction; every participant works and votes. Returns the txn id."""
-    txn = h.nodes["co"].begin(h.ctx["co"], key, value)
-    for _src, dst, msg in h.take(src="co", kind="Prepare"):
-        h.deliver(dst, "co", msg)
-    for p in PARTS:
-        if h.timers[p].get(f"work:{txn}") is not None:
-            h.fire(p, f"work:{txn}")
-    return txn
-
-
-def notes(h, node, text):
-    return [f for n, t, f in h.notes if n == node and t == text]
+    return begin_and_vote(h, "Prepare", key, value)
 
 
 def test_participant_logs_prepared_before_voting_yes_and_keeps_the_lock():

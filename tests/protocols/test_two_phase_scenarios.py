@@ -1,8 +1,14 @@
 """2PC scripted scenarios: a crash at every step, and the blocking case measured."""
+import sys
+from pathlib import Path
+
 import pytest
 
 from faultlab.protocols import two_phase as tp
 from faultlab.scenarios import commit as sc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _commit_helpers import crash_at_step_recovers  # noqa: E402
 
 STEPS_2PC = [s for s in sc.STEPS if s != "precommit"]   # precommit is 3PC only
 
@@ -11,16 +17,7 @@ STEPS_2PC = [s for s in sc.STEPS if s != "precommit"]   # precommit is 3PC only
 @pytest.mark.parametrize("victim", ["co", "p1", "p3"])
 @pytest.mark.parametrize("step", STEPS_2PC)
 def test_a_crash_at_any_step_keeps_atomicity_and_recovery_finishes(step, victim, at_note):
-    run = sc.crash_at_step("2pc", step, victim, down=400, at_note=at_note)
-    assert any(r.kind == "crash" and r.node == victim for r in run.world.trace), run.story
-    assert run.check.ok, run.check
-    st = run.check.stats
-    if (step, victim, at_note) == ("begin", "co", True):
-        # crashed before any Prepare left: nobody ever hears of t1, nobody is uncertain
-        assert st["committed"] + st["aborted"] == 0 and st["undecided"] == 1
-    else:
-        assert st["committed"] + st["aborted"] == 1, run.check
-    assert all(not s["still_uncertain"] for s in st["participants"].values()), run.check
+    run = crash_at_step_recovers("2pc", step, victim, at_note)
     assert all(n.get("locks", {}) == {} for n in run.world.status() if n["node"] != "co")
 
 
