@@ -359,6 +359,16 @@ def stepped_down(cluster, node):
     return seen or role_of(cluster, node) == "follower"
 
 
+def partition_outcome(splits):
+    """Which partition answer the runs of ``partition_leader`` showed: 'a', 'b' or 'c'."""
+    sides = {(s["minority"] == "ok", s["majority"] == "ok") for s in splits}
+    if sides == {(False, True)}:
+        return "b"
+    if (True, True) in sides or (True, False) in sides:
+        return "a"
+    return "c"
+
+
 def check(prediction, happened, choices):
     """Compare the reader's prediction (a letter) with what the cluster did; print both."""
     if happened not in choices:

@@ -97,3 +97,108 @@ def test_start_names_what_it_accepts():
         practice.start("consul")
     with pytest.raises(ConfigError, match="'zookeeper' and/or 'etcd'"):
         practice.start()
+
+
+# -- in JupyterLab with Chromium: what a learner sees ------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "browser" / "chapters"
+
+
+def _servers_missing():
+    return shutil.which("etcd") is None or shutil.which("java") is None \
+        or not Path("/usr/share/java/zookeeper.jar").exists()
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab (no token, news off, every cell rendered) on a scratch copy of the chapter."""
+    import json
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+    work = tmp_path_factory.mktemp("lab04")
+    (work / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK, work / "notebooks" / NOTEBOOK.name)
+    settings = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                {"checkForUpdates": False, "fetchNews": "false"},
+                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
+    for name, value in settings.items():
+        path = work / ".settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={work}", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / ".settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(work / ".workspaces"), JUPYTER_RUNTIME_DIR=str(work / ".runtime"))
+    env.pop("FAULTLAB_STATIC_FIGURES", None)          # a learner's set-up: interactive figures only
+    log = open(work / "jupyter.log", "w")
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.mark.browser
+@pytest.mark.real
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium package (make test installs it)")
+def test_in_jupyterlab_the_chapter_runs_with_live_figures_and_no_errors(jupyterlab):
+    if _servers_missing() and not os.environ.get("CI"):
+        pytest.skip("real servers not installed: apt-get install zookeeper default-jre-headless etcd-server")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 950})
+            page.goto(f"{jupyterlab}/lab/tree/notebooks/{NOTEBOOK.name}?reset", timeout=90_000)
+            page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
+            page.wait_for_function("window.jupyterapp && "
+                                   "window.jupyterapp.commands.isEnabled('notebook:run-all-cells')", timeout=60_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function("""() => {
+                const p = [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')];
+                return p.length > 0 && p.every(x => !x.textContent.includes('*')) && p.some(x => /\\d/.test(x.textContent));
+            }""", timeout=400_000)
+            page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
+            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+            stderr = notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            assert stderr.count() == 0, stderr.first.inner_text()
+            figures = notebook.locator(".js-plotly-plot")
+            assert figures.count() == 2, "the two role timelines should be drawn by JupyterLab's plotly extension"
+            for name, text in [("start", "servers running"), ("fencing", "REJECTED"), ("stopped", "all servers stopped")]:
+                out = notebook.locator(".jp-OutputArea-output", has_text=text).first
+                out.scroll_into_view_if_needed()
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(SHOTS / f"04_{name}.png"))
+            figures.first.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(SHOTS / "04_timelines.png"))
+        finally:
+            browser.close()
