@@ -148,6 +148,21 @@ def etcd_token(client, lock):
     return int(got[0][1]["create_revision"])
 
 
+def run_election(election, name, leaders, timeout=10.0):
+    """Campaign for a kazoo ``Election`` in a background thread (``election.run`` blocks).
+
+    The winner appends ``name`` to ``leaders`` and leads until its session ends.
+    Returns once this contender's znode is registered, so contenders queue in call order.
+    """
+    def lead():
+        leaders.append(name)
+        threading.Event().wait()          # do the leader's work "forever"
+    threading.Thread(target=election.run, args=(lead,), daemon=True, name=f"election-{name}").start()
+    registered, _ = wait_until(lambda: name in election.contenders(), timeout)
+    if not registered:
+        raise TimeoutError(f"{name} did not join the election within {timeout:g} s")
+
+
 def keep_alive(lease, every=0.5):
     """Refresh an etcd lease in the background (what real etcd clients do); returns ``stop()``."""
     stop = threading.Event()
