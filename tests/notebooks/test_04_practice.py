@@ -92,6 +92,16 @@ def test_prediction_check_reports_right_wrong_and_missing(capsys):
         practice.check("a", "q", choices)
 
 
+def test_partition_outcome_and_a_partition_that_could_not_run(capsys):
+    minority_fails = {"minority": "failed (TimeoutError)", "majority": "ok"}
+    assert practice.partition_outcome([minority_fails, minority_fails]) == "b"
+    assert practice.partition_outcome([minority_fails, {"minority": "ok", "majority": "ok"}]) == "a"
+    assert practice.partition_outcome([{"minority": "failed (x)", "majority": "failed (y)"}]) == "c"
+    assert practice.partition_outcome([minority_fails, None]) is None
+    practice.check("b", None, practice.CHOICES["partition"])
+    assert "could not run on this machine" in capsys.readouterr().out
+
+
 def test_start_names_what_it_accepts():
     with pytest.raises(ConfigError, match="'zookeeper' and/or 'etcd'"):
         practice.start("consul")
