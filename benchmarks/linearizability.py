@@ -16,7 +16,7 @@ from faultlab import nemesis
 from faultlab.check import linearizable
 from faultlab.history import History
 from faultlab.protocols import single
-from faultlab.sim import kv_workload, register_workload
+from faultlab.workloads import kv_workload, register_workload
 
 
 def simulated_history(model, n_ops, seed=0, clients=5, crash_every=1000.0, down=250.0, broken=False,

@@ -7,7 +7,8 @@ from .errors import (ConfigError, FaultlabError, PartitionError, ProtocolError, 
                      WorldTimeError)
 from .history import Event, History, Operation
 from .node import Node
-from .sim import Harness, World, kv_workload, register_workload
+from .sim import Harness, World
+from .workloads import kv_workload, register_workload
 
 __version__ = "0.1.0"
 

@@ -8,10 +8,10 @@ every node the operation applies to (restart all crashed, resume all paused).
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from .errors import ConfigError
+from .rng import seeded_rng
 
 
 def _resolve(cluster, node):
@@ -157,7 +157,7 @@ def random_schedule(nodes, duration, seed=0, every=2000.0, heal_after=1000.0,
     bad = [k for k in kinds if k not in FAULT_KINDS]
     if bad or not kinds:
         raise ConfigError(f"unknown fault kind(s) {bad}; choose from {', '.join(FAULT_KINDS)}")
-    rng = random.Random(f"{seed}:nemesis")
+    rng = seeded_rng(seed, "nemesis")
     out = []
     t = every if start is None else start
     while t + heal_after <= duration:

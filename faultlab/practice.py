@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
-from .sim.trace import Record
+from .trace import Record
 
 INSTALL = ("`make lab` in the faultlab folder installs them, or by hand on Debian/Ubuntu:\n"
            "    sudo apt-get install -y zookeeper default-jre-headless etcd-server etcd-client\n"

@@ -14,7 +14,7 @@ It reads a World (its trace), a Harness (its notes) or a list of trace records.
 """
 from __future__ import annotations
 
-from ..sim.trace import Record, canonical
+from ..trace import Record, canonical
 from .result import CheckResult
 
 

@@ -21,7 +21,7 @@ Definitions (both read the simulator's trace, so they name nodes, ops and times)
 from __future__ import annotations
 
 from ..protocols.primary_backup import WRITES
-from ..sim.clients import Reply
+from ..workloads import Reply
 from .result import CheckResult
 
 

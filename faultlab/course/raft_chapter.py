@@ -13,7 +13,7 @@ from ..check import linearizable
 from ..check import raft as raft_check
 from ..errors import ConfigError
 from ..protocols import raft
-from ..sim import kv_workload
+from ..workloads import kv_workload
 from ..viz import log_grid, spacetime, timeline, unavailability_windows
 
 SETTLE_MS = 1000.0

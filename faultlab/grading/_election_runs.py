@@ -7,10 +7,10 @@ went wrong. Same class and seed, same run: ``reproduce`` relies on that.
 """
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 
 from ..errors import FaultlabError
+from ..rng import seeded_rng
 from ..nemesis import Crash, Restart
 from ..sim import World
 from .election_kit import VoteReply
@@ -136,7 +136,7 @@ def _await_leader(world, what, eligible=None, bound=BOUND):
 def liveness(factory, seed, faults):
     """Cold start, crash the leader twice (3 of 5 stay up), then cut the leader off with one follower."""
     world = _world(factory, seed)
-    rng = random.Random(f"{seed}:grading:liveness")
+    rng = seeded_rng(seed, "grading", "liveness")
     _guarded(world, world.start)
     faults.append("cold start")
     leader = _await_leader(world, "after a cold start with all 5 nodes up")
@@ -210,7 +210,7 @@ def majority(factory, seed, faults):
     """Duplicated messages, a three-way split with no majority, an isolated leader, a minority leader."""
     world = _world(factory, seed)
     world.set_duplicate(0.3)
-    rng = random.Random(f"{seed}:grading:majority")
+    rng = seeded_rng(seed, "grading", "majority")
     faults.append("30% of messages delivered twice")
     _guarded(world, lambda: world.run(until=600.0))
     nodes = list(world.nodes)
@@ -243,7 +243,7 @@ def majority(factory, seed, faults):
 def heartbeats(factory, seed, faults):
     """No faults but one follower crash: once elected, the leader must stay and nobody run again."""
     world = _world(factory, seed)
-    rng = random.Random(f"{seed}:grading:heartbeats")
+    rng = seeded_rng(seed, "grading", "heartbeats")
     _guarded(world, world.start)
     leader = _await_leader(world, "after a cold start with all 5 nodes up")
     since = len(world.trace)

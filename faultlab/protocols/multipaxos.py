@@ -318,7 +318,8 @@ class MultiPaxos(Node):
 def build(n=3, seed=0, clients=3, workload=None, latency=(1.0, 5.0), client_timeout=500.0,
           think=(0.0, 10.0), stop=None, **options):
     """A World of ``n`` Multi-Paxos replicas and ``clients`` key-value clients."""
-    from ..sim import World, kv_workload
+    from ..sim import World
+    from ..workloads import kv_workload
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"Multi-Paxos needs at least one replica to form a majority, got n={n!r}")
     MultiPaxos(**options)                                       # validate before building

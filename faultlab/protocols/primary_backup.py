@@ -423,7 +423,8 @@ class PrimaryBackup(Node):
 def build(n=3, seed=0, mode="sync", policy="fenced", clients=3, workload=None, latency=(1.0, 5.0),
           client_timeout=500.0, think=(0.0, 10.0), stop=None, **options):
     """A World with ``n`` replicas (``n1`` starts as primary) and ``clients`` kv clients."""
-    from ..sim import World, kv_workload
+    from ..sim import World
+    from ..workloads import kv_workload
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
         raise ConfigError(f"primary–backup needs at least 2 nodes (a primary and a backup), got {n!r}")
     PrimaryBackup(mode=mode, policy=policy, **options)          # validate before building

@@ -139,7 +139,8 @@ class AsyncPrimaryBackup(Node):
 def build(seed=0, workload=None, clients=3, broken=False, timeout=200.0, think=(0.0, 10.0),
           stop=None, latency=(1.0, 5.0)):
     """A World with one ``SingleServer`` (or two ``AsyncPrimaryBackup`` nodes) and clients."""
-    from ..sim import World, register_workload
+    from ..sim import World
+    from ..workloads import register_workload
     world = World(seed=seed, latency=latency)
     if broken:
         world.add_nodes(2, AsyncPrimaryBackup)

@@ -22,7 +22,7 @@ import weakref
 
 from ..errors import ConfigError, UnknownNodeError
 from ..partitions import partition_groups
-from ..sim.trace import Record
+from ..trace import Record
 from . import _procs, netns, ports
 from .errors import ClusterStartError, NamespaceUnavailableError
 from .proxy import LinkProxy

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ..rng import seeded_rng
 from .workload import Definite, Indefinite, session
 
 
@@ -56,17 +57,16 @@ class _Writer:
     """Keeps trying one write (new value each try) until one is acknowledged."""
 
     def __init__(self, cluster, nodes, timeout):
-        import random
         self.cluster, self.timeout = cluster, timeout
         self.sessions = []
         for i, node in enumerate(nodes):
             if cluster.kind == "zookeeper":
-                s = session(cluster, random.Random(i), timeout)
+                s = session(cluster, seeded_rng(i), timeout)
                 s.zk.stop()
                 s.zk.close()
                 s.zk = cluster.client([node], timeout=4.0)
             else:
-                s = session(cluster, random.Random(i), timeout)
+                s = session(cluster, seeded_rng(i), timeout)
                 s.i = cluster.nodes.index(node)
             s.setup(["failover"])
             self.sessions.append(s)

@@ -14,13 +14,13 @@ per element), which gives the "no acknowledged write lost" check.
 """
 from __future__ import annotations
 
-import random
 import threading
 import time
 from dataclasses import dataclass, field
 
 from ..history import History
-from ..sim.clients import register_workload
+from ..rng import seeded_rng
+from ..workloads import register_workload
 
 SET_PREFIX = "faultlab-set"
 
@@ -148,7 +148,7 @@ class _EtcdSession:
 
 def session(cluster, rng=None, timeout=2.0):
     """A client session of the right kind for ``cluster``."""
-    rng = rng or random.Random(0)
+    rng = rng or seeded_rng(0)
     return (_ZkSession if cluster.kind == "zookeeper" else _EtcdSession)(cluster, rng, timeout)
 
 
@@ -184,7 +184,7 @@ class _Worker(threading.Thread):
         super().__init__(daemon=True, name=f"faultlab-client-{index}")
         self.run_, self.cluster, self.process, self.n = run, cluster, index, n
         self.keys, self.workload, self.end, self.timeout, self.think = keys, workload, end, timeout, think
-        self.rng = random.Random(f"{seed}:real-client:{index}")
+        self.rng = seeded_rng(seed, "real-client", index)
         self.lock, self.seq = lock, 0
 
     def _event(self, kind, f, value, key, error=None):
@@ -270,7 +270,7 @@ def run_workload(cluster, duration=30.0, clients=4, keys=("k0", "k1", "k2"), sch
     """
     run = RealRun(History(), cluster.trace)
     workload = workload or register_workload(values=5)
-    first = session(cluster, random.Random(seed), timeout=10.0)
+    first = session(cluster, seeded_rng(seed), timeout=10.0)
     first.setup(list(keys))
     halt_monitor = cluster.monitor(0.2)
     lock = threading.Lock()

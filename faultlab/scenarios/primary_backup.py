@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..check import primary_backup as check_pb
 from ..protocols import primary_backup as pb
-from ..sim import kv_workload
+from ..workloads import kv_workload
 from . import ScenarioRun
 
 FAULT_AT = 625.0        # between two heartbeats (every 50 ms), so some writes are in flight

@@ -99,7 +99,7 @@ class Harness:
 
     def take(self, src=None, dst=None, kind=None):
         """Remove and return outbox messages matching the filters."""
-        from .trace import message_type
+        from ..trace import message_type
         keep, out = [], []
         for m in self.outbox:
             ok = (src is None or m[0] == src) and (dst is None or m[1] == dst) and \

@@ -7,11 +7,11 @@ messages and timers that come due are queued and handled, in order, on resume
 """
 from __future__ import annotations
 
-import random
 from functools import partial
 
 from ..errors import ProtocolError
-from .trace import Record as _Record
+from ..rng import seeded_rng
+from ..trace import Record as _Record
 
 _new_record = tuple.__new__
 UP, CRASHED, PAUSED = "up", "crashed", "paused"
@@ -27,7 +27,7 @@ class Context:
         self._world = host.world
         self.id = host.name
         self.peers = [n for n in host.world.nodes if n != host.name]
-        self.rng = random.Random(f"{host.world.seed}:{host.name}:{incarnation}")
+        self.rng = seeded_rng(host.world.seed, host.name, incarnation)
         self.storage = host.storage
         self.incarnation = incarnation
 

@@ -7,15 +7,16 @@ seed gives the same trace byte for byte, whatever PYTHONHASHSEED is.
 from __future__ import annotations
 
 import math
-import random
 from functools import partial
 
 import simpy
 
 from ..errors import ConfigError, UnknownNodeError, WorldTimeError
 from ..history import History
-from . import trace as _trace
-from .clients import Client, Op, Reply
+from .. import trace as _trace
+from ..rng import seeded_rng
+from ..workloads import Op, Reply
+from .clients import Client
 from .host import CRASHED, PAUSED, UP, Host
 from .latency import as_latency
 from .network import Network
@@ -37,8 +38,7 @@ class World:
     def __init__(self, seed=0, latency=(1.0, 5.0), trace=True):
         self.seed = seed
         self.env = simpy.Environment()
-        self.rng = random.Random(f"{seed}:world")
-        self.network = Network(random.Random(f"{seed}:net"), latency)
+        self.network = Network(seeded_rng(seed, "net"), latency)
         self.hosts: dict = {}
         self.clients: dict = {}
         self.trace: list = []

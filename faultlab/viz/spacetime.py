@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..sim.trace import message_type
+from ..trace import message_type
 from . import _style
 
 LOOKBACK_MS = 1000.0     # a message sent this long before the window may still arrive inside it

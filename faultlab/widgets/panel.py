@@ -20,7 +20,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from ..errors import ConfigError
-from ..sim.trace import Record, message_type
+from ..trace import Record, message_type
 from . import _live
 from ._controls import Clock, NetworkSliders, PartitionBuilder
 from ._tiles import LEADER_ROLES, NodeTile

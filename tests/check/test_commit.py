@@ -3,7 +3,7 @@ import pytest
 
 from faultlab.check import CheckResult
 from faultlab.check import commit as check_commit
-from faultlab.sim import Record
+from faultlab.trace import Record
 
 
 def note(t, node, text, **fields):

@@ -6,7 +6,7 @@ import pytest
 from faultlab.check import edn, linearizable
 from faultlab.check.edn import HistoryFormatError, Keyword
 from faultlab.protocols import single
-from faultlab.sim import kv_workload
+from faultlab.workloads import kv_workload
 
 DATA = Path(__file__).parent / "data"
 

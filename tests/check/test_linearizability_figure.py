@@ -7,7 +7,7 @@ import pytest
 from faultlab import ConfigError, nemesis
 from faultlab.check import edn, linearizable
 from faultlab.protocols import single
-from faultlab.sim import kv_workload
+from faultlab.workloads import kv_workload
 from faultlab.viz import save_png
 from faultlab.viz.history import history_figure
 from faultlab.viz.png import find_browser

@@ -5,7 +5,7 @@ from faultlab import nemesis
 from faultlab.check import linearizable
 from faultlab.check.models import ILLEGAL, get_model
 from faultlab.protocols import single
-from faultlab.sim import kv_workload, register_workload
+from faultlab.workloads import kv_workload, register_workload
 
 CRASHES = [(730, nemesis.Crash("n1")), (1000, nemesis.Restart("n1")),
            (2070, nemesis.Crash("leader")), (2500, nemesis.Restart("*"))]

@@ -6,7 +6,8 @@ from faultlab.check import linearizable
 from faultlab.check import paxos as check_paxos
 from faultlab.protocols import multipaxos as mp
 from faultlab.protocols.multipaxos import NOOP, Accept, Command, MultiPaxos, Nack, Prepare
-from faultlab.sim import Op, message_type
+from faultlab.trace import message_type
+from faultlab.workloads import Op
 
 NAMES = ["n1", "n2", "n3"]
 

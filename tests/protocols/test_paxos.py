@@ -148,7 +148,7 @@ def test_checker_flags_a_learner_that_learned_an_unchosen_value():
 
 
 def faultlab_record(node, text, **fields):
-    from faultlab.sim import Record
+    from faultlab.trace import Record
     return Record(1.0, "note", node, dict(text=text, **fields))
 
 

@@ -7,7 +7,7 @@ from faultlab.protocols import primary_backup as pb
 from faultlab.protocols.primary_backup import (Grant, PrimaryBackup, Promote, Refuse, Replicate,
                                                ReplicateAck, apply_op)
 from faultlab.scenarios import primary_backup as scenarios
-from faultlab.sim import Op
+from faultlab.workloads import Op
 
 NAMES = ["n1", "n2", "n3"]
 

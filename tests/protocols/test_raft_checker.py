@@ -4,7 +4,7 @@ import pytest
 from faultlab.check import raft as check
 from faultlab.protocols import raft
 from faultlab.protocols.raft_messages import Command
-from faultlab.sim import Record
+from faultlab.trace import Record
 
 
 def R(t, kind, node, **info):

@@ -8,7 +8,8 @@ import pytest
 from faultlab.protocols.raft import Raft
 from faultlab.protocols.raft_messages import (NOOP, AppendEntries, AppendReply, Command, RequestVote,
                                               VoteReply)
-from faultlab.sim import Harness, Op
+from faultlab.sim import Harness
+from faultlab.workloads import Op
 
 
 def cluster(n=3, start=True, **opts):

@@ -8,7 +8,7 @@ import pytest
 from faultlab import ConfigError
 from faultlab.protocols import two_phase as tp
 from faultlab.protocols.two_phase import Ack, Decision, DecisionRequest, Prepare, Vote
-from faultlab.sim import Op
+from faultlab.workloads import Op
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _commit_helpers import begin_and_vote, notes  # noqa: E402

@@ -5,12 +5,12 @@ import sys
 
 from faultlab import World, nemesis
 from faultlab.protocols import Heartbeat
-from faultlab.sim import kv_workload
+from faultlab.workloads import kv_workload
 
 SCRIPT = """
 from faultlab import World, nemesis
 from faultlab.protocols import Heartbeat
-from faultlab.sim import kv_workload
+from faultlab.workloads import kv_workload
 def run(seed):
     w = World(seed=seed, latency=(1, 8))
     nodes = w.add_nodes(5, Heartbeat)

@@ -118,6 +118,6 @@ def test_nemesis_schedule_arguments():
 
 
 def test_clients_need_a_positive_timeout(world):
-    from faultlab.sim import register_workload
+    from faultlab.workloads import register_workload
     with pytest.raises(ConfigError, match="timeout"):
         world.add_clients(1, register_workload(), timeout=0)

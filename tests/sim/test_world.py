@@ -6,7 +6,7 @@ import pytest
 import faultlab
 from faultlab import Node, World
 from faultlab.protocols import Heartbeat
-from faultlab.sim import register_workload
+from faultlab.workloads import register_workload
 
 
 @dataclass(frozen=True)
