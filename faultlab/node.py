@@ -1,4 +1,4 @@
-"""The protocol side of the host contract (DESIGN §3).
+"""The protocol side of the host contract (docs/design.md §3).
 
 A protocol is a plain class: it never sleeps, reads a clock, opens a socket or
 calls the global ``random``. It reacts to one event at a time and asks its host

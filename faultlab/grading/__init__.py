@@ -1,4 +1,4 @@
-"""Lab grading: checks that print deterministic reports (DESIGN §7).
+"""Lab grading: checks that print deterministic reports (docs/design.md §7).
 
 One module per lab (``faultlab.grading.raft_election`` for lab 1). Reports never
 contain seeds, times or counts when a check passes, so the full-score report

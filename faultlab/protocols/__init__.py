@@ -1,4 +1,4 @@
-"""Reference protocols as event-driven state machines (DESIGN §3).
+"""Reference protocols as event-driven state machines (docs/design.md §3).
 
 Each module also has a ``build(...) -> World`` for a ready-made cluster.
 """

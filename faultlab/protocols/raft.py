@@ -1,4 +1,4 @@
-"""Raft (Ongaro & Ousterhout, 2014) as an event-driven state machine (DESIGN §3).
+"""Raft (Ongaro & Ousterhout, 2014) as an event-driven state machine (docs/design.md §3).
 
 Leader election with randomized timeouts (and optional pre-vote), log
 replication with the fast-backup hints, commitment only of current-term

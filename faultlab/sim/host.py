@@ -18,7 +18,7 @@ UP, CRASHED, PAUSED = "up", "crashed", "paused"
 
 
 class Context:
-    """What a node may do: the ``ctx`` of DESIGN §3. One per incarnation."""
+    """What a node may do: the ``ctx`` of docs/design.md §3. One per incarnation."""
 
     __slots__ = ("_host", "_world", "id", "peers", "rng", "storage", "incarnation")
 

@@ -9,12 +9,9 @@ feedback). Screenshots of each part go to artifacts/browser/chapters/.
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _lab import QUIET_SETTINGS, ROOT, browser_marks, chromium, running_lab  # noqa: E402
 
 ARTIFACTS = ROOT / "artifacts" / "browser" / "chapters"

@@ -9,13 +9,10 @@ predict-then-inject exercise. Screenshots go to artifacts/browser/.
 from __future__ import annotations
 
 import shutil
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _lab import ROOT, browser_marks, chromium, running_lab  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "extras" / "raft_fault_panel.ipynb"

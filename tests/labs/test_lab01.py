@@ -19,7 +19,6 @@ import pytest
 
 from faultlab.grading import parse_seeds
 
-sys.path.insert(0, str(Path(__file__).parent))
 from lab01_variants import (CHECK_CELLS, EXPECTED_FAILURES, NBVAL_WRONG, ROOT, SOLUTION, STUDENT,  # noqa: E402
                             cell, code_index, load_class, read, wrong_notebook, wrong_source)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,6 @@ from faultlab import ConfigError
 from faultlab.grading import DEFAULT_SEEDS, ENV_VAR, grading_seeds, parse_seeds
 from faultlab.grading import _election_runs, raft_election as lab
 
-sys.path.insert(0, str(Path(__file__).parent))
 from lab01_variants import (CHECK_CELLS, EXPECTED_FAILURES, ROOT, SOLUTION, STUDENT, WRONG,  # noqa: E402
                             load_class, read, stored_text, wrong_notebook)
 

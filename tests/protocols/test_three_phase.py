@@ -1,6 +1,4 @@
 """3PC stepped by hand: the three phases, the timeouts, and each rule of the termination protocol."""
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +8,6 @@ from faultlab.protocols.three_phase import (Abort, CanCommit, DoCommit, PreCommi
                                             StateReply, StateRequest)
 from faultlab.protocols.two_phase import Ack, DecisionRequest, Vote
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _commit_helpers import begin_and_vote, notes  # noqa: E402
 
 PARTS = ("p1", "p2", "p3")

@@ -1,6 +1,4 @@
 """3PC scripted scenarios: non-blocking after crashes, unsafe under a partition."""
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -8,7 +6,6 @@ from faultlab.check import commit
 from faultlab.protocols import three_phase as tp
 from faultlab.scenarios import commit as sc
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _commit_helpers import crash_at_step_recovers  # noqa: E402
 
 NEVER = 100_000.0           # "restart" long after the run ends: crash-stop

@@ -1,7 +1,5 @@
 """2PC stepped by hand, one test per rule of the protocol; and bad input."""
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -10,7 +8,6 @@ from faultlab.protocols import two_phase as tp
 from faultlab.protocols.two_phase import Ack, Decision, DecisionRequest, Prepare, Vote
 from faultlab.workloads import Op
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _commit_helpers import begin_and_vote, notes  # noqa: E402
 
 PARTS = ("p1", "p2", "p3")

@@ -1,13 +1,11 @@
 """2PC scripted scenarios: a crash at every step, and the blocking case measured."""
 import sys
-from pathlib import Path
 
 import pytest
 
 from faultlab.protocols import two_phase as tp
 from faultlab.scenarios import commit as sc
 
-sys.path.insert(0, str(Path(__file__).parent))
 from _commit_helpers import crash_at_step_recovers  # noqa: E402
 
 STEPS_2PC = [s for s in sc.STEPS if s != "precommit"]   # precommit is 3PC only

@@ -1,11 +1,8 @@
 """Figures: what they draw must match the trace they were given."""
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 import toy_leader  # noqa: E402
 
 from faultlab import ConfigError, History  # noqa: E402

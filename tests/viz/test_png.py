@@ -1,7 +1,5 @@
 """save_png renders through kaleido and the system Chromium (no browser download)."""
 import struct
-import sys
-from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
@@ -10,7 +8,6 @@ from faultlab import ConfigError
 from faultlab.viz import save_png, timeline
 from faultlab.viz.png import find_browser
 
-sys.path.insert(0, str(Path(__file__).parent))
 import toy_leader  # noqa: E402
 
 
