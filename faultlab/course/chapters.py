@@ -11,6 +11,21 @@ from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
+# The article has no title line of its own; it is named here by the phrase its introduction uses.
+ARTICLE = ("分布式系统的故障恢复原理和实践 (\"the principles and practice of fault recovery in "
+           "distributed systems\"), a Chinese overview article in eight sections")
+OUTLINE = (
+    ("1", "Background", "why distributed systems are worth their failures; hardware, software and "
+                        "network faults"),
+    ("2", "Core concepts", "fault tolerance, consistency, scalability, high availability, and how they relate"),
+    ("3", "Algorithms", "primary–backup replication, Paxos, Raft, two- and three-phase commit"),
+    ("4", "Best practice", "ZooKeeper, etcd and Consul as coordination services"),
+    ("5", "Application scenarios", "cloud computing, big data, IoT, finance"),
+    ("6", "Tools and resources", "(left empty by the article: the course fills it)"),
+    ("7", "Summary and outlook", "faster recovery; availability and consistency under large-scale failures"),
+    ("8", "FAQ", "what fault recovery is, why it is needed, how it is done, what is hard"),
+)
+
 
 @dataclass(frozen=True)
 class Chapter:
@@ -67,7 +82,15 @@ def course_map_markdown():
     return "\n".join(rows)
 
 
+def article_markdown():
+    """Which article the course follows, and its outline, as Markdown (shown above the map)."""
+    lines = [f"The course follows one article: {ARTICLE}. Its outline, section by section:", ""]
+    lines += [f"{n}. **{title}** — {about}" for n, title, about in OUTLINE]
+    lines += ["", "Section 3 is long, so the course splits it into 3a–3d (one algorithm each)."]
+    return "\n".join(lines)
+
+
 def show_course_map():
-    """Display the map (in a notebook)."""
+    """Display the article's outline and the map (in a notebook)."""
     from IPython.display import Markdown, display
-    display(Markdown(course_map_markdown()))
+    display(Markdown(article_markdown() + "\n\n" + course_map_markdown()))
