@@ -17,11 +17,12 @@ import warnings
 
 from ..errors import ConfigError
 from .chapters import CHAPTERS, Chapter, course_map, course_map_markdown, show_course_map
+from .exercise import EXPLAIN_SUMMARY, Exercise, yes
 from .machine import doctor_report
 
 STATIC_ENV = "FAULTLAB_STATIC_FIGURES"
 
-__all__ = ["setup", "show_widget", "panel", "CHAPTERS", "Chapter", "course_map", "course_map_markdown",
+__all__ = ["setup", "show_widget", "panel", "Exercise", "yes", "EXPLAIN_SUMMARY", "CHAPTERS", "Chapter", "course_map", "course_map_markdown",
            "show_course_map", "doctor_report"]
 
 
@@ -66,23 +67,44 @@ def _start_kaleido():
             raise
 
 
-def show_widget(widget, text):
-    """Display ``widget`` with ``text`` as its plain-text stand-in.
+def show_widget(widget, text, html=None):
+    """Display ``widget`` with ``text`` as its plain-text stand-in (and ``html``, if given).
 
     JupyterLab draws the live widget; an HTML export or GitHub, which have no kernel and (with
-    ``store_widget_state=False``) no widget state, show ``text`` instead of a widget's repr.
+    ``store_widget_state=False``) no widget state, show ``html`` or ``text`` instead of a widget's
+    repr. nbval compares both stand-ins (it skips the widget's model id).
     """
     from IPython.display import display
     bundle = widget._repr_mimebundle_()
     bundle["text/plain"] = text
+    if html is not None:
+        bundle["text/html"] = html
     display(bundle, raw=True)
     return None
 
 
-def panel(cluster, **options):
-    """Show a :class:`~faultlab.widgets.FaultPanel` on ``cluster`` (options go to FaultPanel); returns it."""
+def panel(cluster, elect=False, **options):
+    """Show a :class:`~faultlab.widgets.FaultPanel` on ``cluster`` (options go to FaultPanel); returns it.
+
+    ``elect=True`` first runs a simulated cluster until it has a leader (at most 5 simulated s), so
+    the panel opens on a leader to crash and a figure with some history rather than an empty t = 0.
+    """
     from ..widgets import FaultPanel
+    if elect:
+        _run_until_leader(cluster)
     p = FaultPanel(cluster, **options)
     show_widget(p, f"[fault panel on {len(p.nodes)} nodes ({', '.join(p.nodes)}): crash, pause, restart, "
                    "resume, partition and run time interactively — open this notebook in JupyterLab]")
     return p
+
+
+def _run_until_leader(world, limit_ms=5000.0, step_ms=10.0):
+    if not callable(getattr(world, "run", None)) or not hasattr(world, "now"):
+        raise ConfigError("panel(elect=True) runs a simulated cluster until it elects a leader; "
+                          f"{type(world).__name__} is not one (real clusters elect on their own)")
+    end = world.now + limit_ms
+    while world.leader() is None and world.now < end:
+        world.run(duration=step_ms)
+    if world.leader() is None:
+        raise ConfigError(f"no leader after {limit_ms / 1000:g} simulated s: is a majority of the "
+                          "cluster up and connected?")

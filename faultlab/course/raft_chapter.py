@@ -1,11 +1,12 @@
 """Scenarios for the Raft chapter: one simulated cluster per exercise, a scripted fault, a verdict.
 
-Every exercise follows the course pattern **predict → inject → observe → explain**:
-``ex.widget()`` asks for a prediction and injects the fault on a click;
-``ex.inject()`` does the same from code (a no-op once the fault is in, so a
-notebook run top to bottom and a notebook clicked through end in the same
-state); ``ex.report()`` verifies the claim with faultlab's checkers and returns
-plain text that depends only on the seed.
+Every exercise is a :class:`faultlab.course.exercise.Exercise` (predict → inject →
+observe → explain, safe under Run All): ``ex.ask()`` asks for a prediction and
+injects the fault on a click; ``ex.inject()`` does the same from code (a no-op
+once the fault is in, so a notebook run top to bottom and a notebook clicked
+through end in the same state); ``ex.report()`` verifies the claim with
+faultlab's checkers and returns plain text that depends only on the seed, which
+the notebook displays with ``ex.show``.
 """
 from __future__ import annotations
 
@@ -15,12 +16,9 @@ from ..errors import ConfigError
 from ..protocols import raft
 from ..workloads import kv_workload
 from ..viz import log_grid, spacetime, timeline, unavailability_windows
+from .exercise import Exercise, yes
 
 SETTLE_MS = 1000.0
-
-
-def yes(flag):
-    return "yes" if flag else "no"
 
 
 def safety_line(world):
@@ -40,27 +38,7 @@ def _terms_led(world, since=0.0):
             if r.kind == "role" and r.info["role"] == "leader" and r.t >= since]
 
 
-class Predictable:
-    """The predict step: a question, its choices, and ``inject``/``outcome`` to settle it."""
-
-    question = ""
-    choices: tuple = ()
-    explain = None
-
-    def widget(self):
-        from ..widgets import PredictExercise
-        return PredictExercise(self.question, list(self.choices), inject=self.inject,
-                               check=self.outcome, explain=self.explain)
-
-    def ask(self):
-        """Show the prediction widget (as text where widgets cannot run, e.g. an HTML export)."""
-        from . import show_widget
-        choices = "\n".join(f"  ( ) {c}" for c in self.choices)
-        show_widget(self.widget(), f"Predict: {self.question}\n{choices}\n[in JupyterLab: pick an answer, "
-                                   "then click 'inject the fault']")
-
-
-class Exercise(Predictable):
+class RaftExercise(Exercise):
     """A cluster of ``n`` Raft servers with a client writing to it, run until a leader settles."""
 
     def __init__(self, seed=1, n=5, clients=1):
@@ -74,23 +52,12 @@ class Exercise(Predictable):
         self.leader = self.world.leader()
         self.term = _status(self.world, self.leader)["term"]
         self.t_fault = None
-        self.injected = False
 
     def inject(self):
         """Inject this exercise's fault and run on (once; later calls do nothing)."""
         if not self.injected:
-            self.injected = True
             self.t_fault = self.world.now
-            self._inject()
-        return self
-
-    def _inject(self):
-        raise NotImplementedError
-
-    def outcome(self):
-        """The choice that happened, and why (for the PredictExercise widget)."""
-        raise NotImplementedError
-
+        return super().inject()
 
     # figures around the fault
     def timeline(self, before=600.0, after=None, **kw):
@@ -107,7 +74,7 @@ class Exercise(Predictable):
         return log_grid(self.world, **kw)
 
 
-class CrashLeader(Exercise):
+class CrashLeader(RaftExercise):
     question = "The leader crashes. What does the cluster do next?"
     choices = ("nothing: it waits for the leader to come back",
                "within about a second, another server becomes leader in a higher term",
@@ -142,7 +109,7 @@ class CrashLeader(Exercise):
         return "\n".join(lines)
 
 
-class PartitionLeader(Exercise):
+class PartitionLeader(RaftExercise):
     question = ("The leader and one follower are cut off from the other three, and a client keeps "
                 "writing to the old leader. What happens to those writes?")
     choices = ("they are committed: the old leader is still leader",
@@ -214,7 +181,7 @@ class PartitionLeader(Exercise):
         return "\n".join(lines)
 
 
-class PauseLeader(Exercise):
+class PauseLeader(RaftExercise):
     question = ("The leader freezes for 1.5 s (a long garbage-collection pause, a stopped VM) and then "
                 "carries on as if nothing happened. What does it do when it wakes up?")
     choices = ("it keeps leading: nobody told it otherwise",
@@ -305,7 +272,7 @@ def status_table(world):
     return "\n".join(lines)
 
 
-class FigureEightExercise(Predictable):
+class FigureEightExercise(Exercise):
     """The paper's Figure 8 twice: with the counting mistake and with Raft's rule."""
 
     question = ("n1 leads term 4 and has copied w2, an entry from term 1, to n2, n3 and n4: a majority. "
@@ -320,14 +287,10 @@ class FigureEightExercise(Predictable):
         from .figure8 import FigureEight
         self.mistake = FigureEight(counting=True, seed=seed)
         self.rule = FigureEight(counting=False, seed=seed)
-        self.injected = False
 
-    def inject(self):
-        if not self.injected:
-            self.injected = True
-            self.mistake.run()
-            self.rule.run()
-        return self
+    def _inject(self):
+        self.mistake.run()
+        self.rule.run()
 
     def outcome(self):
         lost = self.mistake.committed_w2 and not self.mistake.check().ok
@@ -345,7 +308,7 @@ class FigureEightExercise(Predictable):
         return self.mistake.report() + "\n\n" + self.rule.report()
 
 
-class ElectionExercise(Predictable):
+class ElectionExercise(Exercise):
     """Leader crash over many seeds: a narrow election-timeout range against Raft's usual one."""
 
     question = ("All five servers draw their election timeouts from 150–155 ms instead of 150–300 ms. "
@@ -356,16 +319,15 @@ class ElectionExercise(Predictable):
                "another timeout and often split again. A wide range makes one server time out well "
                "before the rest, so it usually wins in one round.")
 
-    def __init__(self, seeds=range(60), narrow=(150, 155), wide=(150, 300), n=5):
+    def __init__(self, seeds=range(60), narrow=(150, 155), wide=(150, 300), n=5, progress=True):
         self.seeds, self.narrow_range, self.wide_range, self.n = list(seeds), narrow, wide, n
+        self.progress = progress
         self.narrow = self.wide = None
 
-    def inject(self, progress=True):
+    def _inject(self):
         from ..experiments.election import election_times
-        if self.narrow is None:
-            self.narrow = election_times(self.n, self.narrow_range, seeds=self.seeds, progress=progress)
-            self.wide = election_times(self.n, self.wide_range, seeds=self.seeds, progress=progress)
-        return self
+        self.narrow = election_times(self.n, self.narrow_range, seeds=self.seeds, progress=self.progress)
+        self.wide = election_times(self.n, self.wide_range, seeds=self.seeds, progress=self.progress)
 
     def outcome(self):
         a, b = self.narrow.summary(), self.wide.summary()

@@ -3,7 +3,8 @@
 The reader picks what they think will happen, then clicks to inject the fault;
 ``check()`` reports what actually happened and the widget compares the two.
 Committing to a prediction before seeing the outcome is the point, so the
-inject button stays disabled until a choice is made.
+inject button stays disabled — greyed out, with a tooltip saying why — until a
+choice is made. Chapters use it through :class:`faultlab.course.Exercise`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ import ipywidgets as W
 
 from ..check.result import CheckResult
 from ..errors import ConfigError
+
+PICK_FIRST = "pick a prediction first"
+# ipywidgets gives HTML and radio labels a fixed 24-28 px line height, which double-spaces wrapped
+# text; the disabled danger button keeps its red. Scoped to this widget's own classes.
+STYLE = """<style>
+.faultlab-predict .widget-html-content {line-height: 1.4;}
+.faultlab-predict .widget-radio-box label {height: auto; line-height: 1.35; margin: 2px 0; white-space: normal;}
+.faultlab-predict .faultlab-inject:disabled {opacity: 0.4; cursor: not-allowed; filter: grayscale(1);}
+</style>"""
 
 
 class PredictExercise(W.VBox):
@@ -39,20 +49,29 @@ class PredictExercise(W.VBox):
         self.question, self.choices = question, choices
         self._inject, self._check, self.verdicts, self.explain = inject, check, verdicts, explain
         self.outcome = None
+        self.correct = None
         self.prediction = None
         self.answer = W.RadioButtons(options=choices, value=None, layout=W.Layout(width="auto"))
-        self.inject_button = W.Button(description="inject the fault", button_style="danger", disabled=True,
-                                      icon="bolt", layout=W.Layout(width="180px"))
+        self.inject_button = W.Button(description="inject the fault", icon="bolt", layout=W.Layout(width="180px"))
         self.inject_button.add_class("faultlab-inject")
+        self._enable(False)
         self.feedback = W.HTML()
         self.answer.observe(self._on_choice, names="value")
         self.inject_button.on_click(lambda _b: self.run())
-        super().__init__([W.HTML(f"<b>Predict:</b> {html.escape(question)}"), self.answer,
+        super().__init__([W.HTML(f"{STYLE}<b>Predict:</b> {html.escape(question)}"), self.answer,
                           self.inject_button, self.feedback])
         self.add_class("faultlab-predict")
 
+    def _enable(self, on, why=PICK_FIRST):
+        """Enabled: red and clickable. Disabled: grey, and the tooltip says why."""
+        b = self.inject_button
+        b.disabled = not on
+        b.button_style = "danger" if on else ""
+        b.tooltip = "inject the fault and run the cluster on" if on else why
+
     def _on_choice(self, change):
-        self.inject_button.disabled = change["new"] is None or self.outcome is not None
+        if self.outcome is None:
+            self._enable(change["new"] is not None)
 
     def choose(self, choice):
         """Pick an answer programmatically (as clicking the radio button does)."""
@@ -61,15 +80,21 @@ class PredictExercise(W.VBox):
         self.answer.value = choice
 
     def run(self):
-        """Inject, check and show the feedback; returns True when the prediction was right."""
+        """Inject, check and show the feedback; True when the prediction was right (None: could not run)."""
         if self.answer.value is None:
             raise ConfigError("pick a prediction before injecting the fault")
         self.prediction = self.answer.value
-        self.inject_button.disabled = True
+        self._enable(False, why="already injected")
         self.answer.disabled = True
         try:
             self._inject()
-            outcome, why = self._interpret(self._check())
+            result = self._check()
+            if result is None:
+                self.outcome, self.correct = "", None
+                self.feedback.value = ("<div class='faultlab-feedback'>The experiment could not run on this "
+                                       "machine, so there is nothing to compare; read the explanation.</div>")
+                return None
+            outcome, why = self._interpret(result)
         except Exception as e:  # noqa: BLE001 - shown to the reader
             self.feedback.value = (f"<div style='color:#B22222'>the exercise failed: "
                                    f"{html.escape(type(e).__name__)}: {html.escape(str(e))}</div>")

@@ -151,7 +151,7 @@ def test_figure_eight_is_deterministic():
 
 
 def test_election_exercise_narrow_range_splits_votes():
-    ex = ch.ElectionExercise(seeds=range(20)).inject(progress=False)
+    ex = ch.ElectionExercise(seeds=range(20), progress=False).inject()
     assert ex.outcome()[0] == ex.choices[2]
     assert "more split votes: yes" in ex.report()
 
@@ -171,7 +171,7 @@ def test_ask_shows_the_question_and_choices_as_text(capsys):
     ex = ch.CrashLeader(seed=1)
     ex.ask()
     out = capsys.readouterr().out
-    assert "Predict: The leader crashes" in out and "( ) nothing: it waits" in out
+    assert "Predict: The leader crashes" in out and "(a) nothing: it waits" in out
 
 
 def test_build_refuses_what_is_not_a_notebook(tmp_path):
