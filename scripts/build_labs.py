@@ -15,10 +15,13 @@ default grading seeds, so its check cells hold the full-score report, and
 dropped, outputs of ``nbval-ignore-output`` cells are cleared, and every other
 output (the check cells' full-score reports) is kept, so ``pytest --nbval``
 passes on the student notebook only when the student's code earns full marks.
+The same text is written to ``faultlab/grading/reference/<lab>.ipynb``, the copy
+shipped in the package that ``faultlab.grading.submission`` grades against: a
+student who saves a failing run overwrites their own notebook, never that one.
 
     python scripts/build_labs.py            # execute the solutions, write the student notebooks
     python scripts/build_labs.py --no-execute   # only derive the student notebooks
-    python scripts/build_labs.py --check    # exit 1 if a student notebook is out of date
+    python scripts/build_labs.py --check    # exit 1 if a student or reference notebook is out of date
 """
 from __future__ import annotations
 
@@ -48,6 +51,10 @@ def solution_path(lab):
 
 def student_path(lab):
     return ROOT / "labs" / f"{lab}.ipynb"
+
+
+def reference_path(lab):
+    return ROOT / "faultlab" / "grading" / "reference" / f"{lab}.ipynb"
 
 
 def strip_solutions(source, where="cell"):
@@ -126,13 +133,14 @@ def main(argv=None):
         else:
             solution = execute(src)
         text = nbformat.writes(student_notebook(solution)) + "\n"
-        dst = student_path(lab)
-        if args.check:
-            if not dst.exists() or dst.read_text() != text:
-                stale.append(str(dst.relative_to(ROOT)))
-            continue
-        dst.write_text(text)
-        print(f"wrote {dst.relative_to(ROOT)}")
+        for dst in (student_path(lab), reference_path(lab)):
+            if args.check:
+                if not dst.exists() or dst.read_text() != text:
+                    stale.append(str(dst.relative_to(ROOT)))
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text)
+            print(f"wrote {dst.relative_to(ROOT)}")
     if stale:
         print("out of date: " + ", ".join(stale) + "; run: python scripts/build_labs.py", file=sys.stderr)
         return 1

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import nbformat
 
+from faultlab.grading import raft_election as lab
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "labs" / "solutions" / "lab01_raft_election.ipynb"
 STUDENT = ROOT / "labs" / "lab01_raft_election.ipynb"
+REFERENCE = ROOT / "faultlab" / "grading" / "reference" / "lab01_raft_election.ipynb"
 CHECK_CELLS = {"safety": "check-safety", "liveness": "check-liveness", "majority": "check-majority",
                "terms": "check-terms", "heartbeats": "check-heartbeats"}
 
@@ -100,3 +103,23 @@ def load_class(nb):
 
 def stored_text(nb, cell_id):
     return "".join(o.get("text", "") for o in cell(nb, cell_id).outputs if o.output_type == "stream")
+
+
+def without_todo_lines(source):
+    """A finished class cell the way a tidy student leaves it: no TODO or SOLUTION marker lines at all."""
+    kept = [line for line in source.splitlines() if "TODO" not in line and "SOLUTION" not in line]
+    return "\n".join(kept)
+
+
+def saved_after_failing_run(name="no_vote_persistence", tidy=False):
+    """A student notebook with wrong code, saved after running it: its outputs are the FAIL reports."""
+    nb = read(STUDENT)
+    source = wrong_source(name, cell(read(SOLUTION), "node").source)
+    cell(nb, "node").source = without_todo_lines(source) if tidy else source
+    wrong = load_class(nb)
+    for check, cell_id in CHECK_CELLS.items():
+        cell(nb, cell_id).outputs = [nbformat.v4.new_output(
+            "stream", name="stdout", text=lab.grade(wrong, check).report() + "\n")]
+    cell(nb, "score").outputs = [nbformat.v4.new_output(
+        "stream", name="stdout", text=lab.score_report(lab.TITLE, lab.results(wrong)) + "\n")]
+    return nb

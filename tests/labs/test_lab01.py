@@ -20,9 +20,10 @@ import pytest
 from faultlab.grading import parse_seeds
 
 from lab01_variants import (CHECK_CELLS, EXPECTED_FAILURES, NBVAL_WRONG, ROOT, SOLUTION, STUDENT,  # noqa: E402
-                            cell, code_index, load_class, read, wrong_notebook, wrong_source)
+                            cell, code_index, read, saved_after_failing_run, without_todo_lines,
+                            wrong_notebook)
 
-from faultlab.grading import raft_election as lab, submission  # noqa: E402
+from faultlab.grading import submission  # noqa: E402
 
 pytestmark = pytest.mark.notebook
 
@@ -71,20 +72,6 @@ def default_run(tmp_path_factory):
     nbformat.write(saved_after_failing_run(), workdir / "saved_failing.ipynb")
     paths.append(workdir / "saved_failing.ipynb")
     return nbval(paths, workdir)
-
-
-def saved_after_failing_run():
-    """A student notebook with wrong code, saved after running it: its outputs are the FAIL reports."""
-    nb = read(STUDENT)
-    node = cell(nb, "node")
-    node.source = wrong_source("no_vote_persistence", cell(read(SOLUTION), "node").source)
-    wrong = load_class(nb)
-    for check, cell_id in CHECK_CELLS.items():
-        cell(nb, cell_id).outputs = [nbformat.v4.new_output(
-            "stream", name="stdout", text=lab.grade(wrong, check).report() + "\n")]
-    cell(nb, "score").outputs = [nbformat.v4.new_output(
-        "stream", name="stdout", text=lab.score_report(lab.TITLE, lab.results(wrong)) + "\n")]
-    return nb
 
 
 def failed_cells(results, stem):
@@ -141,10 +128,29 @@ def test_student_notebook_was_stored_without_widget_state_or_timing():
 def test_saved_failing_outputs_fool_plain_nbval_but_not_the_submission_grader(default_run, tmp_path):
     results, out = default_run
     assert failed_cells(results, "saved_failing") == set(), "plain nbval compares with the file's own outputs"
-    nbformat.write(saved_after_failing_run(), tmp_path / "alice.ipynb")
-    good = read(STUDENT)
-    cell(good, "node").source = cell(read(SOLUTION), "node").source
-    cell(good, "node").id = "renamed-by-copy-paste"            # found again by its class name
-    nbformat.write(good, tmp_path / "bob.ipynb")
-    verdict = submission.grade([tmp_path / "alice.ipynb", tmp_path / "bob.ipynb"])
-    assert verdict == {tmp_path / "alice.ipynb": ["check-safety", "score"], tmp_path / "bob.ipynb": []}
+    right = cell(read(SOLUTION), "node").source
+    subs = {name: tmp_path / f"{name}.ipynb" for name in ("alice", "bob", "carol", "dave")}
+    nbformat.write(saved_after_failing_run(), subs["alice"])
+    bob = read(STUDENT)
+    cell(bob, "node").source = right
+    cell(bob, "node").id = "renamed-by-copy-paste"            # found again by its class name
+    nbformat.write(bob, subs["bob"])
+    # every TODO line removed, failing run saved: the class cell is graded all the same
+    nbformat.write(saved_after_failing_run("no_randomization", tidy=True), subs["carol"])
+    dave = read(STUDENT)
+    cell(dave, "node").source = without_todo_lines(right)
+    nbformat.write(dave, subs["dave"])
+    assert "TODO" not in cell(read(subs["carol"]), "node").source + cell(dave, "node").source
+    verdict = submission.grade(list(subs.values()))
+    failing = {name: [f.cell_id for f in verdict[path]] for name, path in subs.items()}
+    assert failing == {"alice": ["check-safety", "score"], "bob": [],
+                       "carol": ["check-liveness", "check-heartbeats", "score"], "dave": []}
+    # the verdict shows the report the student's code printed, not only which cells differ
+    alice = {f.cell_id: f.printed for f in verdict[subs["alice"]]}
+    assert alice["check-safety"].startswith("FAIL  1. election safety")
+    assert "voted for n1 in term 1, crashed, restarted" in alice["check-safety"]
+    assert "Score: 70/100" in alice["score"]
+    carol = submission.verdict(subs["carol"], verdict[subs["carol"]])
+    assert carol.startswith(f"{subs['carol']}: FAIL in cells check-liveness, check-heartbeats, score")
+    assert "FAIL  2. liveness" in carol and "reproduce: world = lab.reproduce(RaftElection, 'liveness'" in carol
+    assert submission.verdict(subs["dave"], verdict[subs["dave"]]) == f"{subs['dave']}: PASS (full marks)"
