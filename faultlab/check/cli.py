@@ -1,7 +1,8 @@
 """Check a recorded history for linearizability (Jepsen EDN or log lines, or faultlab JSONL).
 
 Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (time or memory ran
-out), 3 bad input (unreadable file, malformed line, unknown operation...).
+out, or no operation returned ok), 3 bad input (unreadable file, malformed line,
+unknown operation...).
 """
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ yet decided: locks held, cannot act alone) and how long of that it was
 The protocols announce what the checker needs with ``ctx.note``: coordinator
 ``begin`` (txn, participants) and ``decide`` (txn, decision); participants
 ``vote`` (txn, vote), ``commit`` / ``abort`` (txn, via), ``inquire`` / ``terminate``.
+
+A run with no transaction, or in which nobody decided any, is 'unknown':
+atomicity is about decisions, and there were none to compare.
 """
 from __future__ import annotations
 
@@ -140,8 +143,17 @@ def check(run, end=None):
     intervals = _intervals(txns, end)
     stats = _stats(txns, intervals, end)
     if not txns:
-        return CheckResult("atomicity", "unknown", "no transaction notes in this run: nothing to check",
-                           [], {"decisions": {}, "uncertain": []}, stats)
+        return CheckResult.no_evidence("atomicity", "transactions",
+                                       "the trace has no 'begin', 'vote' or 'decide' notes; add clients "
+                                       "that send transactions (or a script) to a 2PC/3PC world",
+                                       {"decisions": {}, "uncertain": intervals}, stats)
+    if stats["undecided"] == len(txns):
+        waiting = sorted({i["participant"] for i in intervals if i["open"]})
+        return CheckResult.no_evidence("atomicity", "decisions",
+                                       f"{len(txns)} transaction(s) began but nobody decided any"
+                                       + (f" ({', '.join(waiting)} still uncertain)" if waiting else "")
+                                       + "; run longer, or restart the coordinator so that it can decide",
+                                       {"decisions": {}, "uncertain": intervals}, stats)
     violations = [v for txn, t in txns.items() for v in _violations(txn, t)]
     bad = sorted({v["txn"] for v in violations}, key=lambda x: (len(str(x)), str(x)))
     decisions = {txn: {"deciders": {n: d for _, n, d, _ in txns[txn]["decide"]},

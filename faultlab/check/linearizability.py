@@ -27,7 +27,8 @@ linearized. What keeps it fast in practice:
 * P-compositionality: a key-value history is checked key by key.
 
 Time (``timeout``) and memory (``max_memory_mb``) are bounded; running out
-gives the verdict 'unknown' rather than a wrong answer or a hang.
+gives the verdict 'unknown' rather than a wrong answer or a hang. A history in
+which no operation returned ok is 'unknown' too: nothing in it constrains an order.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ NAME = "linearizable"
 _SUBSUMERS = 32     # how many exhausted optional sets per (required, state) a new one is compared with
 _READS = ("read", "get", "dequeue")
 _RUN = 8            # how far back a run of optional operations is checked for wasted ones
+_LIMITS = {"time": "the time limit ran out", "memory": "the memory limit was reached"}
 
 
 @dataclass
@@ -63,7 +65,7 @@ class _Outcome:
     state: object = None                         # model state after ``order``
     stuck: int | None = None                     # the op whose completion could not be explained
     window: list = field(default_factory=list)   # stuck op + the ops that could have gone before it
-    reason: str = ""
+    reason: str = ""                             # for 'unknown': the limit that ran out (time | memory)
     configurations: int = 0
     limited: bool = False                        # gave up on some optional ops (max_optional)
 
@@ -168,7 +170,7 @@ def _search(items, init, budget, max_optional=None, max_run=None, enabling=False
     while left:
         count += 1
         if not count & 1023 and budget.expired():
-            return _finish(items, best, "unknown", "the time limit ran out", exhausted)
+            return _finish(items, best, "unknown", "time", exhausted)
         if node >= 0 and is_call[node] and (not optional or pos[node] < limit):
             k = op_of[node]
             if twin[k] >= 0 and not obits & bit[twin[k]]:
@@ -243,7 +245,7 @@ def _search(items, init, budget, max_optional=None, max_run=None, enabling=False
                 seen[1].append(obits)
             budget.bytes_left -= 80 + obits.bit_length() // 8
         if budget.bytes_left < 0:
-            return _finish(items, best, "unknown", "the memory limit was reached", exhausted)
+            return _finish(items, best, "unknown", "memory", exhausted)
         k = order.pop()
         state, rbits, obits, run = saved.pop()
         for nd in (ret_node[k], call_node[k]):                  # put k back, in reverse order
@@ -427,11 +429,20 @@ def linearizable(history, model="register", timeout=None, max_memory_mb=512):
         return CheckResult(NAME, "violated", text, violations, evidence, stats)
     if unknown:
         key, reason = unknown[0]
+        evidence["limit"] = reason
         where = "" if key is None else f" on key {key!r}"
         return CheckResult(NAME, "unknown",
-                           f"unknown: {reason}{where} before the search finished "
+                           f"unknown: {_LIMITS[reason]}{where} before the search finished "
                            f"({len(ops)} operations); give it more time or memory, or a shorter history.",
                            [], evidence, stats)
+    done = {s: sum(op.status == s for op in ops) for s in ("ok", "fail", "info")}
+    stats.update(done)
+    if not done["ok"]:
+        return CheckResult.no_evidence(
+            NAME, "completed operations",
+            f"{len(ops)} operation(s) ({done['fail']} failed, {done['info']} timed out or pending) but "
+            "none returned ok, so no order constrains anything; add clients, or let a majority "
+            "serve them long enough to answer", evidence, stats)
     n = sum(len(v) for v in evidence["order"].values())
     keys = "" if not model.partition_by_key else f" over {len(groups)} keys"
     return CheckResult(NAME, "ok", f"linearizable: found a legal order of {_plural(n, 'operation')}{keys} "

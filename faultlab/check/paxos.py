@@ -10,6 +10,9 @@ Simple", independent of what any learner believed. The checker reports:
 * ``learners-disagree`` — two learners learned different values for one slot;
 * ``learned-unchosen`` — a learner learned a value that was never chosen.
 
+A trace in which no value was chosen nor learned is 'unknown', not 'ok': a
+run with no decision tests nothing.
+
 It reads a World (its trace), a Harness (its notes) or a list of trace records.
 """
 from __future__ import annotations
@@ -32,15 +35,15 @@ def chosen_values(source, n=None):
     """slot -> {value key: {value, ballot, acceptors, time}} for every value chosen there."""
     records, known = _records(source)
     n = n or known
-    if not n:
-        raise ValueError("cannot tell how many acceptors there are: pass n=<number of acceptors>")
-    need = n // 2 + 1
+    need = n // 2 + 1 if n else None
     votes: dict = {}            # (slot, ballot, value key) -> {acceptor: time}
     values: dict = {}
     out: dict = {}
     for r in records:
         if r.kind != "note" or r.info.get("text") != "accept":
             continue
+        if need is None:
+            raise ValueError("cannot tell how many acceptors there are: pass n=<number of acceptors>")
         slot, ballot, value = r.info.get("slot", 0), r.info["ballot"], r.info["value"]
         vk = canonical(value)
         values[vk] = value
@@ -65,8 +68,9 @@ def learned_values(source):
 
 def check(source, n=None):
     """At most one value chosen per slot; learners never disagree nor learn the unchosen."""
-    chosen = chosen_values(source, n)
-    learned = learned_values(source)
+    records, known = _records(source)
+    chosen = chosen_values(records, n or known)
+    learned = learned_values(records)
     violations = []
     for slot in sorted(chosen, key=repr):
         if len(chosen[slot]) > 1:
@@ -85,7 +89,8 @@ def check(source, n=None):
                 violations.append({"kind": "learned-unchosen", "slot": slot, "value": xs[0][1],
                                    "learners": sorted({x[0] for x in xs}), "time": xs[0][2]})
     stats = {"slots_chosen": len(chosen), "slots_learned": len(learned),
-             "learn_events": sum(len(v) for s in learned.values() for v in s.values())}
+             "learn_events": sum(len(v) for s in learned.values() for v in s.values()),
+             "accepts": sum(r.kind == "note" and r.info.get("text") == "accept" for r in records)}
     if violations:
         v = violations[0]
         if v["kind"] == "two-values-chosen":
@@ -101,6 +106,16 @@ def check(source, n=None):
         if len(violations) > 1:
             text += f" ({len(violations)} violations in all)"
         return CheckResult("paxos", "violated", text, violations, violations, stats)
+    if not chosen and not learned:
+        if not stats["accepts"]:
+            return CheckResult.no_evidence(
+                "paxos", "decided slots", "the trace has no 'accept' or 'learn' notes; run the world "
+                "with Paxos nodes and trace=True, long enough for a proposal (add clients to Multi-Paxos)",
+                stats=stats)
+        return CheckResult.no_evidence(
+            "paxos", "decided slots", f"{stats['accepts']} acceptances, but no majority accepted one "
+            "value in one ballot, so no value was chosen to check; run longer, or let proposers back "
+            "off so that one of them finishes", stats=stats)
     return CheckResult("paxos", "ok",
                        f"one value chosen in each of {len(chosen)} slot(s); every learner agrees",
                        [], None, stats)

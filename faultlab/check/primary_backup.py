@@ -17,6 +17,9 @@ Definitions (both read the simulator's trace, so they name nodes, ops and times)
   a client an ``ok`` reply for a write. Two primaries that both believe they
   lead but only one of which acknowledges anything are not reported: that is
   what fencing achieves.
+
+A run in which no write was acknowledged holds nothing to lose and no split
+brain to catch: both checks then say 'unknown', not 'ok'.
 """
 from __future__ import annotations
 
@@ -86,6 +89,11 @@ def lost_writes(world, final=None):
             node, t = acked_by.get(op.id, (None, None))
             lost.append(dict(_describe(op), acked_by=node, acked_at=t, client_ok_at=ok_at[op.id]))
     stats = {"acknowledged_writes": len(acked), "lost": len(lost), "final_node": final}
+    if not acked:
+        return CheckResult.no_evidence("lost-writes", "acknowledged writes",
+                                       "no client was told a write succeeded, so none can be lost; add "
+                                       "clients that write, and run long enough for a primary to serve "
+                                       "them", {"final": final}, stats)
     if lost:
         first = lost[0]
         text = (f"{len(lost)} of {len(acked)} acknowledged writes are missing from the final log of "
@@ -133,7 +141,14 @@ def split_brain(source):
                 violations.append({"nodes": [a["node"], b["node"]], "epochs": [a["epoch"], b["epoch"]],
                                    "window": (trace[lo].t, trace[hi - 1].t),
                                    "writes": by})
-    stats = {"tenures": len(ts), "overlap_ms": overlap_ms, "split_brain_periods": len(violations)}
+    stats = {"tenures": len(ts), "overlap_ms": overlap_ms, "split_brain_periods": len(violations),
+             "write_acks": len(acks)}
+    if not ts or not acks:
+        missing = "primary" if not ts else "acknowledged writes"
+        return CheckResult.no_evidence("split-brain", missing,
+                                       "split brain is two primaries acknowledging writes; run long "
+                                       "enough for a primary to be chosen, with clients that write",
+                                       stats=stats)
     if violations:
         v = violations[0]
         text = (f"{len(violations)} period(s) with two primaries accepting writes; e.g. {v['nodes'][0]} "
@@ -146,11 +161,16 @@ def split_brain(source):
 
 
 def check(world, final=None):
-    """Both checks on a simulated primary–backup run, as one :class:`CheckResult`."""
+    """Both checks on a simulated primary–backup run, as one :class:`CheckResult`.
+
+    Violated if either check is, else unknown if either is (the run held no
+    acknowledged write), else ok.
+    """
     parts = [lost_writes(world, final), split_brain(world)]
-    bad = [r for r in parts if not r.ok]
+    bad = [r for r in parts if r.verdict == "violated"] or [r for r in parts if not r.ok]
+    verdict = bad[0].verdict if bad else "ok"
     text = "; ".join(r.explanation for r in bad) or "; ".join(r.explanation for r in parts)
-    return CheckResult("primary-backup", "violated" if bad else "ok", text,
+    return CheckResult("primary-backup", verdict, text,
                        [dict(v, check=r.name) for r in parts for v in r.violations],
                        {r.name: r.evidence for r in parts},
                        {k: v for r in parts for k, v in r.stats.items()})

@@ -16,6 +16,8 @@ writes at its only log-changing spot rebuild every node's log at every moment
 
 Each checker takes a World, a trace (list of records) or the replay itself, and
 returns a :class:`CheckResult` whose violations name the nodes, terms and indices.
+A property the trace holds no data for (no leader, no entry written, committed
+or applied) is 'unknown', with ``evidence['missing']`` saying what was absent.
 """
 from __future__ import annotations
 
@@ -119,18 +121,25 @@ def replay(source):
     return Replay(trace)
 
 
-def _no_data(name, rp):
+def _no_data(name, rp, have=True, missing=None, todo=None):
+    """'unknown' when the trace holds nothing for this property to test (``have`` is false)."""
     if not rp.leaders and not rp.notes:
-        return CheckResult(name, "unknown", "the trace has no Raft role records or log notes "
-                           "(was the world run with trace=True, with Raft nodes?)")
+        return CheckResult.no_evidence(name, "Raft role records or log notes",
+                                       "run the world with Raft nodes and trace=True")
+    if not have:
+        return CheckResult.no_evidence(name, missing, todo)
     return None
+
+
+_ADD_CLIENTS = "add clients (world.add_clients) and run long enough for a majority to "
 
 
 def election_safety(source):
     """At most one leader can be elected in a given term."""
     rp = replay(source)
     name = "election safety"
-    if (res := _no_data(name, rp)) is not None:
+    if (res := _no_data(name, rp, rp.leaders, "elected leader", "run longer (an election takes a few "
+                        "election timeouts) with a majority of servers up and connected")) is not None:
         return res
     bad = []
     for term, wins in sorted(rp.leaders.items()):
@@ -148,7 +157,7 @@ def leader_append_only(source):
     """A leader never overwrites or deletes entries in its log; it only appends."""
     rp = replay(source)
     name = "leader append-only"
-    if (res := _no_data(name, rp)) is not None:
+    if (res := _no_data(name, rp, rp.notes, "log changes", _ADD_CLIENTS + "elect a leader")) is not None:
         return res
     bad = rp.overwrites
     if bad:
@@ -163,7 +172,7 @@ def log_matching(source):
     """Logs holding an entry with the same index and term are identical up to that index."""
     rp = replay(source)
     name = "log matching"
-    if (res := _no_data(name, rp)) is not None:
+    if (res := _no_data(name, rp, rp.seen_at, "log entries", _ADD_CLIENTS + "elect a leader")) is not None:
         return res
     bad = []
     for (index, term), prefixes in sorted(rp.seen_at.items()):
@@ -188,14 +197,15 @@ def leader_completeness(source):
     """An entry committed in a term is in the logs of the leaders of all higher terms."""
     rp = replay(source)
     name = "leader completeness"
-    if (res := _no_data(name, rp)) is not None:
+    if (res := _no_data(name, rp, rp.committed, "committed entries", _ADD_CLIENTS + "commit")) is not None:
         return res
-    bad = []
+    bad, checked = [], 0
     committed = sorted(rp.committed.items())
     for t, leader, term, log in rp.leader_logs:
         for index, (entry, cterm, by, _tc) in committed:
             if cterm >= term:
                 continue
+            checked += 1
             have = log[index - 1] if index <= len(log) else None
             if have != entry:
                 bad.append({"leader": leader, "term": term, "t": t, "index": index, "entry": entry,
@@ -209,14 +219,15 @@ def leader_completeness(source):
         return CheckResult(name, "violated", text, bad, bad)
     return CheckResult(name, "ok", f"all {len(rp.leader_logs)} leaders held every entry committed in "
                        f"an earlier term ({len(committed)} committed entries)",
-                       stats={"leaders": len(rp.leader_logs), "committed": len(committed)})
+                       stats={"leaders": len(rp.leader_logs), "committed": len(committed),
+                              "checked": checked})
 
 
 def state_machine_safety(source):
     """No two servers apply different log entries at the same index."""
     rp = replay(source)
     name = "state-machine safety"
-    if (res := _no_data(name, rp)) is not None:
+    if (res := _no_data(name, rp, rp.applied, "applied entries", _ADD_CLIENTS + "commit")) is not None:
         return res
     bad = rp.apply_conflicts
     if bad:
@@ -237,7 +248,8 @@ def trace_covers_logs(world, rp=None):
     off = [n for n in world.nodes if list(world.storage(n).get("log", [])) != rp.logs.get(n, [])]
     if off:
         return CheckResult(name, "unknown", f"the logs of {', '.join(off)} changed without a 'log' note, "
-                           "so the checks above may have missed something", [{"nodes": off}])
+                           "so the checks above may have missed something", [],
+                           {"missing": "log notes", "nodes": off})
     return CheckResult(name, "ok", "every log change was noted in the trace")
 
 

@@ -78,6 +78,16 @@ def test_empty_file_is_bad_input(capsys, tmp_path):
     assert code == 3 and "no client operations" in err
 
 
+def test_a_history_where_nothing_returned_ok_answers_unknown(capsys, tmp_path):
+    path = tmp_path / "no-ok.edn"
+    path.write_text('{:process 0, :type :invoke, :f :write, :value 1}\n'
+                    '{:process 0, :type :fail, :f :write, :value 1}\n'
+                    '{:process 1, :type :invoke, :f :read, :value nil}\n'
+                    '{:process 1, :type :info, :f :read, :value nil}\n')
+    code, out, err = check(capsys, path)
+    assert code == 2 and not err and out.startswith("no completed operations")
+
+
 def test_timeout_answers_unknown(capsys, tmp_path):
     # timed-out appends of distinct letters, then a read no order of them explains
     lines = [f'{{:process {p}, :type :invoke, :f :append, :value "{c}", :key "k"}}'

@@ -39,7 +39,7 @@ def test_mixed_outcomes_are_a_violation_with_the_participants_and_decisions():
     assert r.verdict == "violated"
     v, = r.violations
     assert v["kind"] == "atomicity" and v["committed"] == ["p1"] and v["aborted"] == ["p2", "p3"]
-    assert "p1 committed but p2, p3 aborted" in r.explanation
+    assert v["txn"] == "t1" and r.stats["mixed"] == 1
     assert r.evidence["decisions"]["t1"]["participants"] == {"p1": ["commit"], "p2": ["abort"],
                                                             "p3": ["abort"]}
     assert r.evidence["decisions"]["t1"]["deciders"] == {"co": "commit", "p2": "abort"}
@@ -78,7 +78,8 @@ def test_still_uncertain_at_the_end_is_reported_and_measured_to_the_end():
     trace = [begin(), note(2, "p1", "vote", txn="t1", vote="yes"), note(3, "p2", "vote", txn="t1", vote="no"),
              note(3, "p2", "abort", txn="t1", via="own no vote")]
     r = check_commit.check(trace, end=500)
-    assert r.ok and "1 participant(s) still uncertain at t=500 ms" in r.explanation
+    assert r.ok
+    assert [(i["participant"], i["open"], i["end"]) for i in r.evidence["uncertain"]] == [("p1", True, 500)]
     assert r.stats["participants"]["p1"]["still_uncertain"] == ["t1"]
     assert r.stats["participants"]["p1"]["uncertain_ms"] == 498
     assert "p2" not in r.stats["participants"]       # a no voter is never uncertain
@@ -95,7 +96,20 @@ def test_transactions_are_checked_separately():
 
 def test_no_transactions_is_unknown_not_ok():
     r = check_commit.check([Record(0, "start", "n1", {})])
-    assert r.verdict == "unknown" and "no transaction" in r.explanation
+    assert r.verdict == "unknown" and r.evidence["missing"] == "transactions"
+    assert r.stats["transactions"] == 0
+
+
+def test_transactions_nobody_decided_are_unknown_not_ok():
+    trace = [begin(), note(2, "p1", "vote", txn="t1", vote="yes"), note(3, "p2", "vote", txn="t1", vote="yes")]
+    r = check_commit.check(trace, end=500)
+    assert r.verdict == "unknown" and r.evidence["missing"] == "decisions"
+    assert r.stats["undecided"] == 1
+    # the uncertain intervals are still measured, for the blocking figures
+    assert [(i["participant"], i["open"]) for i in r.evidence["uncertain"]] == [("p1", True), ("p2", True)]
+    # one participant's decision is evidence enough to check
+    r = check_commit.check(trace + [note(4, "p1", "abort", txn="t1", via="timeout")], end=500)
+    assert r.verdict == "ok" and r.stats["aborted"] == 1
 
 
 @pytest.mark.parametrize("protocol", ["2pc", "3pc"])

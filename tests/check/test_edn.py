@@ -63,7 +63,8 @@ def test_one_vector_of_maps_over_many_lines():
     assert len(h) == 8 and h[2].value == 7             # the read's guess at invocation is kept...
     r = linearizable(h)
     assert r.verdict == "violated"                     # ...but its completion is what it observed
-    assert "process 3's read → 1" in r.explanation
+    stuck = h.operations()[r.evidence["stuck"][None]]
+    assert (stuck.process, stuck.f, stuck.complete.value) == (3, "read", 1)
     again = edn.loads(edn.dumps(h))                    # written back one map per line
     assert again.events == h.events
 

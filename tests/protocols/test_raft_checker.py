@@ -46,8 +46,7 @@ def test_election_safety_catches_two_leaders_in_one_term():
     trace = [leader(1, "n1", 3), leader(2, "n2", 3), leader(3, "n3", 4)]
     r = check.election_safety(trace)
     assert r.verdict == "violated"
-    assert r.violations == [{"term": 3, "nodes": ["n1", "n2"], "t": [1, 2]}]
-    assert "term 3 had leaders n1, n2" in r.explanation
+    assert r.violations == [{"term": 3, "nodes": ["n1", "n2"], "t": [1, 2]}] == r.evidence
 
 
 def test_leader_append_only_catches_a_leader_cutting_its_log():
@@ -66,7 +65,7 @@ def test_log_matching_catches_equal_index_and_term_over_different_prefixes():
     assert r.verdict == "violated"
     found = [(v["index"], v["term"], sorted(v["nodes"]), v["differ_at"]) for v in r.violations]
     assert found == [(1, 1, ["n1", "n2"], 1), (2, 2, ["n1", "n2"], 1)]
-    assert "differ at index 1" in r.explanation and "(and 1 more)" in r.explanation
+    assert [v["entries"] for v in r.evidence] == [[(1, A), (1, X)], [(2, B), (2, B)]]
 
 
 def test_log_matching_holds_over_time_not_just_at_the_end():
@@ -98,7 +97,8 @@ def test_state_machine_safety_catches_different_entries_applied_at_one_index():
 
 def test_an_empty_trace_gives_unknown_not_ok():
     r = check.check_all([])
-    assert r.verdict == "unknown" and "no Raft role records" in r.explanation
+    assert r.verdict == "unknown" and set(r.stats["verdicts"].values()) == {"unknown"}
+    assert {e["missing"] for e in r.evidence.values()} == {"Raft role records or log notes"}
 
 
 class HastyRaft(raft.Raft):
@@ -129,8 +129,9 @@ def _split_brain_run(factory):
 def test_a_broken_raft_is_caught_and_the_real_one_is_not():
     broken = check.check_all(_split_brain_run(HastyRaft))
     assert broken.verdict == "violated"
-    names = {r.split(":")[0] for r in broken.explanation.split("; ")}
+    names = {v["check"] for v in broken.violations}
     assert {"leader completeness", "state-machine safety"} <= names, broken.explanation
+    assert {n for n, v in broken.stats["verdicts"].items() if v == "violated"} == names
     assert check.check_all(_split_brain_run(raft.Raft)).verdict == "ok"
 
 
@@ -139,7 +140,9 @@ def test_a_log_changed_behind_the_trace_makes_the_verdict_unknown():
     world.run(until=1000)
     world.storage("n2")["log"].append((99, Command(7, "put", "k", "sneaky")))
     r = check.check_all(world)
-    assert r.verdict == "unknown" and "n2" in r.explanation
+    assert r.verdict == "unknown"
+    assert r.stats["verdicts"]["trace covers logs"] == "unknown"
+    assert r.evidence["trace covers logs"] == {"missing": "log notes", "nodes": ["n2"]}
 
 
 @pytest.mark.parametrize("n", [0, -1, 2.5, True])
