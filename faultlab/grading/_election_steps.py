@@ -2,7 +2,8 @@
 
 The grader plays the network with ``faultlab.sim.Harness``: it fires timers,
 delivers chosen messages (some from an old term on purpose) and reads what the
-student's node answered. A scenario returns None or the first broken rule.
+student's node answered. A scenario returns None or the first broken rule;
+``story`` retells the harness's transcript for ``lab.reproduce``.
 """
 from __future__ import annotations
 
@@ -14,35 +15,41 @@ class Broken(Exception):
     """A rule the node broke, as one sentence."""
 
 
-class Logged(Harness):
-    """A Harness that writes down each step and what the node did, for ``lab.reproduce``."""
+_STEPS = ("start", "restart", "deliver", "timer", "remark")
 
-    def __init__(self, factory):
-        self.log: list = []
-        super().__init__(factory, start=False)
 
-    def _watch(self, what, node, action):
-        sent, roles = len(self.outbox), dict(self.roles)
-        self.log.append(what)
-        action()
-        for src, dst, msg in self.outbox[sent:]:
-            self.log.append(f"    {src} -> {dst}: {msg}")
-        if self.roles.get(node) != roles.get(node):
-            self.log.append(f"    {node} announces {self.roles[node][0]} in term {self.roles[node][1]}")
+def _heading(r):
+    if r.kind in ("start", "restart"):
+        return f"boot {r.node} (its storage: {r.info['storage']})"
+    if r.kind == "deliver":
+        return f"deliver to {r.node} from {r.info['src']}: {r.info['msg']}"
+    if r.kind == "timer":
+        return f"t={r.t:.1f} ms: fire {r.node}'s timer {r.info['name']!r}"
+    return r.info["text"]
 
-    def boot(self, name):
-        self._watch(f"boot {name} (its storage: {dict(self.storage[name])})", name,
-                    lambda: Harness.boot(self, name))
-        return self.nodes[name]
 
-    crash_and_restart = boot
-
-    def deliver(self, dst, src, msg):
-        self._watch(f"deliver to {dst} from {src}: {msg}", dst, lambda: Harness.deliver(self, dst, src, msg))
-
-    def fire(self, name, timer):
-        self._watch(f"t={self.now:.1f} ms: fire {name}'s timer {timer!r}", name,
-                    lambda: Harness.fire(self, name, timer))
+def story(h):
+    """The harness transcript as ``lab.reproduce`` prints it: each step of the grader, then what
+    the node sent and the role it ended the step in, if that changed (a step that raised shows
+    only its heading: the error is the last line of the report)."""
+    lines, announced, step = [], {}, []
+    for r in h.transcript + [None]:
+        if step and (r is None or r.kind in _STEPS):
+            head, answers = step[0], step[1:]
+            before = announced.get(head.node)
+            announced.update((a.node, (a.info["role"], a.info["term"]))
+                             for a in answers if a.kind == "role")
+            lines.append(_heading(head))
+            if not any(a.kind == "error" for a in answers):
+                lines += [f"    {a.node} -> {a.info['dst']}: {a.info['msg']}"
+                          for a in answers if a.kind == "send"]
+                if head.node is not None and announced.get(head.node) != before:
+                    role, term = announced[head.node]
+                    lines.append(f"    {head.node} announces {role} in term {term}")
+            step = []
+        if r is not None:
+            step.append(r)
+    return lines
 
 
 def _role(h, node):
@@ -93,7 +100,7 @@ def revote_after_crash(h):
     if not first.granted:
         raise Broken("n3 (a follower in term 0) refused its vote to n1, the first candidate of term 1; "
                      "a node grants its vote to the first candidate that asks in a term")
-    h.log.append("crash n3 (everything on self is lost, ctx.storage is kept)")
+    h.remark("crash n3 (everything on self is lost, ctx.storage is kept)")
     h.crash_and_restart("n3")
     h.deliver("n3", "n2", rv2)
     second = _answer(h, "n3", "n2", "VoteReply")
@@ -120,7 +127,7 @@ def term_rules(h):
         raise Broken(f"n1 (term 3) got RequestVote(term=2) and answered {reply}; a request from an older "
                      "term must be refused with the current term: VoteReply(term=3, granted=False)")
     h.now += 10.0
-    h.log.append(f"the clock moves on to t={h.now:g} ms")
+    h.remark(f"the clock moves on to t={h.now:g} ms")
     timers = dict(h.timers["n1"])
     h.deliver("n1", "n3", AppendEntries(2, "n3"))
     stale = _answer(h, "n1", "n3", "AppendReply")
@@ -159,10 +166,11 @@ SCENARIOS = {"revote": revote_after_crash, "terms": term_rules}
 
 
 def step(name, factory):
-    """Run hand-stepped scenario ``name``: (broken rule or None, the Logged harness or None)."""
+    """Run hand-stepped scenario ``name``: (broken rule or None, the harness or None);
+    ``story(harness)`` tells what happened."""
     h = None
     try:
-        h = Logged(factory)
+        h = Harness(factory, start=False)
         for node in h.names:
             h.boot(node)
         return SCENARIOS[name](h), h

@@ -152,7 +152,7 @@ def reproduce(node_class, check, seed=None):
             raise ConfigError(f"check {check!r} runs simulations: give the seed its report names, e.g. "
                               f"lab.reproduce(RaftElection, {check!r}, seed=1)")
         broken, harness = _election_steps.step(stepped, node_class)
-        for line in (harness.log if harness else []):
+        for line in (_election_steps.story(harness) if harness else []):
             print(line)
         print(f"=> {broken or 'every rule held'}")
         return harness

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from ..context import check_delay
 from ..errors import ProtocolError
 from ..rng import seeded_rng
 from ..trace import Record as _Record
@@ -17,8 +18,9 @@ _new_record = tuple.__new__
 UP, CRASHED, PAUSED = "up", "crashed", "paused"
 
 
-class Context:
-    """What a node may do: the ``ctx`` of docs/design.md §3. One per incarnation."""
+class SimContext:
+    """The simulator's ``ctx`` (the members of :class:`faultlab.context.Context`). One per incarnation:
+    a context from before a crash is dead, so a handler left over from it can no longer act."""
 
     __slots__ = ("_host", "_world", "id", "peers", "rng", "storage", "incarnation")
 
@@ -59,10 +61,11 @@ class Context:
             self._host.set_timer(name, delay)
 
     def cancel_timer(self, name):
-        self._host.timers.pop(name, None)
+        if self._live():
+            self._host.timers.pop(name, None)
 
     def timer_pending(self, name):
-        return name in self._host.timers
+        return self._live() and name in self._host.timers
 
     def reply(self, op, value=None):
         if self._live():
@@ -120,7 +123,7 @@ class Host:
         self.timers = {}
         self.backlog = []
         self.role = self.term = None
-        self.ctx = Context(self, self.incarnation)
+        self.ctx = SimContext(self, self.incarnation)
         self.node = self._call("start", self.factory)
         self._call("start", self.node.on_start, self.ctx)
 
@@ -145,8 +148,7 @@ class Host:
 
     # -- events --------------------------------------------------------------
     def set_timer(self, name, delay):
-        if delay != delay or delay < 0:
-            raise ValueError(f"timer {name!r} needs a non-negative delay, got {delay!r}")
+        check_delay(name, delay)
         world = self.world
         world._timer_seq += 1
         gen = world._timer_seq

@@ -250,22 +250,12 @@ def test_fast_backup_skips_a_whole_conflicting_term_in_one_round_trip():
     for n in h.names:
         h.boot(n)
     h.fire("n1", "election")
-    seen = flush_recording(h)
-    from_n2 = [m for s, d, m in seen if s == "n2" and isinstance(m, AppendReply)]
+    h.flush()
+    from_n2 = [r.info["msg"] for r in h.records("deliver", "n1", src="n2")
+               if isinstance(r.info["msg"], AppendReply)]
     assert [m.success for m in from_n2] == [False, True]
     assert from_n2[0].conflict_term == 2 and from_n2[0].conflict_index == 2
     assert h.nodes["n2"].log == h.nodes["n1"].log and len(h.nodes["n1"].log) == 7
-
-
-def flush_recording(h):
-    """Like Harness.flush, but return every message delivered."""
-    seen = []
-    while h.outbox:
-        batch, h.outbox = h.outbox, []
-        for src, dst, msg in batch:
-            seen.append((src, dst, msg))
-            h.deliver(dst, src, msg)
-    return seen
 
 
 # -- 5.4 safety -----------------------------------------------------------------------
@@ -348,6 +338,7 @@ def test_a_follower_refuses_client_requests_and_names_the_leader():
     elect(h)
     h.request("n2", op(1))
     assert h.replies == [("n2", op(1), "fail", "not leader")]
+    assert h.records("reply", "n2")[0].info["leader"] == "n1"
     assert h.nodes["n2"].leader == "n1"
 
 
