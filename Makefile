@@ -1,32 +1,38 @@
 # faultlab: two commands on a fresh Debian/Ubuntu machine.
-#   make lab    set everything up, then start JupyterLab on the course (prints the URL)
+#   make lab    set everything up, then start JupyterLab on your working copy work/ (prints the URL)
 #   make test   set everything up, then run every test suite (pytest + nbval), one summary line
-# Variables: PYTHON (python3), VENV (.venv), PORT (8888), PYTEST_ARGS (tests), NBVAL (1),
+#   make fresh CHAPTER=03c   replace your copy of one notebook by the repository's (old one kept)
+# Variables: PYTHON (python3), VENV (.venv), PORT (8888), WORK (work), PYTEST_ARGS (tests), NBVAL (1),
 #            NBVAL_PATHS (notebooks labs). Example: make test PYTEST_ARGS=tests/test_setup.py NBVAL=0
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8888
+WORK ?= work
 PYTEST_ARGS ?= tests
 NBVAL ?= 1
 NBVAL_PATHS ?= notebooks labs
-export PYTHON VENV PORT PYTEST_ARGS NBVAL NBVAL_PATHS
+export PYTHON VENV PORT WORK PYTEST_ARGS NBVAL NBVAL_PATHS
 
 # Re-install only when one of these changes (a second `make test` skips straight to the tests).
 STAMP := $(VENV)/.faultlab-setup-stamp
 SETUP_INPUTS := pyproject.toml requirements/lock.txt jupyter/overrides.json scripts/setup-venv.sh
 T0 := $(shell date +%s)
 
-.PHONY: lab test setup system-packages doctor lock help
+.PHONY: lab test fresh setup system-packages doctor lock help
 
 help:
-	@sed -n '2,5p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,6p' Makefile | sed 's/^# \{0,1\}//'
 
 lab: setup
 	@scripts/lab.sh
 
 test: setup
 	@FAULTLAB_T0=$(T0) scripts/run-tests.sh
+
+# Standard library only: works before (and without) the set-up.
+fresh:
+	@$(PYTHON) scripts/working_copy.py --work "$(WORK)" fresh "$(CHAPTER)"
 
 setup: system-packages $(STAMP)
 

@@ -20,7 +20,9 @@ if [[ ! -x $VENV/bin/python ]]; then
 fi
 
 py=$VENV/bin/python
-pip=("$py" -m pip install --progress-bar off --disable-pip-version-check -q -c requirements/lock.txt)
+# pip-quiet.sh drops only the notices this machine's own pip.conf causes; errors still show and fail.
+pip=(scripts/pip-quiet.sh "$py" -m pip install --progress-bar off --disable-pip-version-check -q
+     -c requirements/lock.txt)
 say "installing pinned dependencies (requirements/lock.txt) into $VENV"
 "${pip[@]}" pip setuptools
 # setuptools comes from the lock, so the editable build needs no isolated (unpinned) build env.
