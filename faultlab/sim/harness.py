@@ -174,8 +174,8 @@ class Harness:
         self.incarnations[name] += 1
         inc = self.incarnations[name]
         self.timers[name] = {}
-        self._record("start" if inc == 1 else "restart", name,
-                     {"incarnation": inc, "storage": copy.deepcopy(self.storage[name])})
+        snapshot = {k: copy.deepcopy(v) for k, v in self.storage[name].items()}      # as it is now
+        self._record("start" if inc == 1 else "restart", name, {"incarnation": inc, "storage": snapshot})
         self.ctx[name] = HandContext(self, name, inc)
         self.nodes[name] = self._run(name, "start", make)
         self._run(name, "start", self.nodes[name].on_start, self.ctx[name])

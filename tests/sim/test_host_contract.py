@@ -90,6 +90,8 @@ def test_incarnation_counts_restarts_in_both():
     assert h.ctx["n1"].incarnation == 1
     assert [(r.kind, r.info["incarnation"]) for r in h.records(node="n3")] == [
         ("start", 1), ("restart", 2), ("restart", 3)]
+    # each boot record shows the storage the node booted from, not what it became later
+    assert [len(r.info["storage"].get("boots", [])) for r in h.records(node="n3")] == [0, 1, 2]
 
 
 def test_a_context_from_before_a_restart_can_no_longer_act_in_both():
