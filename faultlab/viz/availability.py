@@ -51,11 +51,12 @@ def unavailability_windows(history, min_gap=100.0, writes=WRITE_FS, end=None):
     return out
 
 
-def availability(history, trace=None, min_gap=100.0, bucket=100.0, title=None, height=None):
+def availability(history, trace=None, min_gap=100.0, bucket=100.0, title=None, height=None, time_unit=None):
     """Latency of every operation over time (top) and successful writes per ``bucket`` ms (bottom).
 
-    Red bands are the unavailability windows; pass the ``trace`` to shade the
-    faults that caused them.
+    Red bands are the unavailability windows; pass the ``trace`` to outline the
+    faults that caused them (in the fault colours, with a "fault" legend).
+    ``time_unit``: 'ms', 's' or None (seconds from a 10 s span on).
     """
     history = _history(history, "availability")
     if isinstance(bucket, bool) or not isinstance(bucket, (int, float)) or not bucket > 0:
@@ -96,20 +97,44 @@ def availability(history, trace=None, min_gap=100.0, bucket=100.0, title=None, h
         mid = (w.start + w.end) / 2
         level = next((i for i, end in enumerate(label_ends) if mid - end > room), len(label_ends))
         label_ends[level:level + 1] = [mid]
-        fig.add_annotation(x=mid, y=1.0 + 0.055 * level, yref="paper", yanchor="bottom", showarrow=False,
-                           text=f"no write for {w.duration:.0f} ms", font=dict(size=11, color="#B22222"))
+        text = f"no write for {w.duration:.0f} ms"
+        x, anchor = _centred(mid, text, 0.0, max(t_end, 1.0))
+        fig.add_annotation(x=x, xanchor=anchor, y=1.0 + 0.055 * level, yref="paper", yanchor="bottom",
+                           showarrow=False, text=text, font=dict(size=11, color="#B22222"))
+    in_legend = set()
     if trace is not None:
         for p in _style.fault_periods(trace, end=t_end):
-            fig.add_vrect(x0=p.start, x1=max(p.end, p.start + 0.5), line=dict(color="#555", width=1, dash="dot"),
+            style = _style.FAULT_STYLE.get(p.kind, _style.FAULT_STYLE["partition"])
+            fig.add_vrect(x0=p.start, x1=max(p.end, p.start + 0.5), line=dict(color=style.color, width=1.3,
+                                                                             dash="dot"),
                           fillcolor="rgba(0,0,0,0)", layer="above", row=1, col=1,
-                          annotation_text=p.label, annotation_position="top left",
-                          annotation_font=dict(size=10, color="#555"))
+                          **_style.fault_legend_entry(p.kind, style.name not in in_legend))
+            in_legend.add(style.name)
+            x, anchor = _style.label_x(p.start, p.label, 0.0, max(t_end, 1.0))
+            fig.add_annotation(x=x, xanchor=anchor, y=1.0, yref="y domain", yanchor="top", showarrow=False,
+                               text=p.label, font=dict(size=10, color=style.color),
+                               bgcolor="rgba(255, 255, 255, 0.8)", row=1, col=1)
     total = sum(w.duration for w in windows)
     _style.base_layout(fig, f"{title or 'Client view'} <span style='font-size:12px;color:#666'>"
                        f"{len(ops)} operations · unavailable for writes {total:.0f} ms in "
                        f"{len(windows)} window(s) (gaps > {min_gap:g} ms)</span>", height or 520)
     fig.update_yaxes(title_text="latency (ms)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="writes ok", rangemode="tozero", row=2, col=1)
-    fig.update_xaxes(title_text="time (ms)", range=[0, max(t_end, 1.0)], row=2, col=1)
-    fig.update_layout(margin=dict(t=80 + 20 * max(len(label_ends) - 1, 0)), bargap=0)
+    unit = _style.time_unit(0.0, t_end, time_unit)
+    axis = _style.time_axis(0.0, max(t_end, 1.0), unit)
+    fig.update_xaxes(title=axis.pop("title"), row=2, col=1)
+    fig.update_xaxes(**axis)
+    fig.update_layout(margin=dict(t=80 + 20 * max(len(label_ends) - 1, 0)), bargap=0, meta={"time_unit": unit})
+    if in_legend:
+        fig.update_layout(legend2=_style.FAULT_LEGEND, margin=dict(r=_style.FAULT_LEGEND_MARGIN))
     return fig
+
+
+def _centred(mid, text, t0, t1):
+    """A label centred on ``mid``, or pushed against the axis's edge so it stays inside."""
+    half = _style.label_width(text, t0, t1, size=11) / 2
+    if mid + half > t1:
+        return t1, "right"
+    if mid - half < t0:
+        return t0, "left"
+    return mid, "center"

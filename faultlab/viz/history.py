@@ -150,11 +150,11 @@ def history_figure(history, result=None, title=None, height=None, zoom=True):
     fig.update_layout(barmode="overlay", bargap=0.3, margin=dict(l=110))
     fig.update_yaxes(tickvals=list(range(len(procs))), ticktext=[f"process {p}" for p in procs],
                      range=[len(procs) - 0.4, -0.6], showgrid=False, zeroline=False)
-    fig.update_xaxes(title_text="time (ms)" if timed else "event number (the history has no times)",
-                     range=_xrange(span, stuck, window | _context(evidence, span), horizon, zoom))
+    xrange = _xrange(span, stuck, window | _context(evidence, span), horizon, zoom)
+    fig.update_xaxes(title_text="time (ms)" if timed else "event number (the history has no times)", range=xrange)
     if trace:
         _style.shade_faults(fig, [p._replace(node=None) for p in _style.fault_periods(trace)
-                                  if p.kind in ("crash", "pause")], {}, label=True)
+                                  if p.kind in ("crash", "pause")], {}, label=True, label_within=xrange)
     return fig
 
 

@@ -50,12 +50,15 @@ def _arrows(records, lanes, kinds, start, end):
 
 
 def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False, max_messages=400,
-              title=None, height=None):
+              title=None, height=None, time_unit=None):
     """A Lamport diagram of ``trace`` (or a World) between ``start`` and ``end`` ms.
 
     ``kinds``: message types to show (e.g. ``{'AppendEntries'}``); ``nodes``: which
     lanes (default every server); ``clients=True`` adds client lanes and requests.
+    ``end`` defaults to the world's current time; ``time_unit``: 'ms', 's' or None
+    (seconds from a 10 s span on).
     """
+    now = _style.clock_of(trace)
     trace = _style.check_trace(trace, "spacetime")
     _style.check_window(start, end, "spacetime")
     if not isinstance(max_messages, int) or max_messages < 1:
@@ -76,9 +79,10 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
         lanes += [c for c in _style.client_nodes(trace) if c not in lanes]
     records = _window(trace, start, end)
     t0 = start if start is not None else (trace[0].t if trace else 0.0)
-    t1 = end if end is not None else (trace[-1].t if trace else 1.0)
+    t1 = end if end is not None else max(trace[-1].t if trace else 1.0, now or 0.0)
     if t1 <= t0:
         t1 = t0 + 1.0
+    unit = _style.time_unit(t0, t1, time_unit)
 
     arrows = _arrows(records, set(lanes), kinds, start, end)
     total = len(arrows)
@@ -88,17 +92,17 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
 
     yaxis, lane_of = _style.lanes_yaxis(lanes, servers)
     traces = _message_traces(arrows, lanes, lane_of, servers, t1 - t0) + _role_traces(
-        records, lane_of, servers, start, end)
+        records, lane_of, servers, start, end, t0, t1)
     shapes, notes = _style.fault_shapes(_style.fault_periods(trace, end=t1), lane_of, t0, t1)
     shown = f"{len(arrows)} of {total} messages (evenly sampled; narrow the window or filter kinds)" \
         if total > len(arrows) else f"{total} messages"
     head = title or "Space-time diagram"
     layout = _style.layout_dict(
         f"{head} <span style='font-size:12px;color:#666'>{t0:g}–{t1:g} ms · {shown}</span>",
-        height or 120 + 70 * len(lanes), xaxis=dict(title=dict(text="time (ms)"), range=[t0, t1],
-                                                    showgrid=True),
+        height or 120 + 70 * len(lanes), xaxis=_style.time_axis(t0, t1, unit),
         yaxis=yaxis, shapes=shapes, annotations=notes,
-        meta={"messages_total": total, "messages_shown": len(arrows)})
+        meta={"messages_total": total, "messages_shown": len(arrows), "time_unit": unit})
+    _style.with_fault_legend(layout, shapes)
     # Built in one go from plain dicts, unvalidated: validation and incremental updates cost
     # more than the drawing in a live widget. Validation is back on for the caller's edits.
     fig = go.Figure(data=traces, layout=layout, _validate=False)
@@ -147,8 +151,8 @@ def _message_traces(arrows, lanes, lane_of, servers, span):
     return out
 
 
-def _role_traces(records, lane_of, servers, start, end):
-    xs, ys, texts, labels, colors = [], [], [], [], []
+def _role_traces(records, lane_of, servers, start, end, t0, t1):
+    xs, ys, texts, labels, colors, where = [], [], [], [], [], []
     for r in records:
         if r.kind != "role" or r.node not in lane_of:
             continue
@@ -161,9 +165,20 @@ def _role_traces(records, lane_of, servers, start, end):
         texts.append(f"{r.node} becomes {role}{term_txt} at {r.t:.1f} ms")
         labels.append(f"{role}{term_txt}" if role in LEADER_ROLES else "")
         colors.append(_style.node_color(r.node, servers))
+        where.append(_text_position(r.t, labels[-1], t0, t1))
     if not xs:
         return []
     return [dict(
         type="scatter", x=xs, y=ys, mode="markers+text", name="role change", text=labels, hovertext=texts,
-        hoverinfo="text", textposition="top center", textfont=dict(size=11, color="#333"),
+        hoverinfo="text", textposition=where, textfont=dict(size=11, color="#333"),
         marker=dict(symbol="diamond", size=10, color=colors, line=dict(color="white", width=1)))]
+
+
+def _text_position(x, text, t0, t1):
+    """'top center', or 'top left'/'top right' when a centred label would cross the axis's edge."""
+    room = _style.label_width(text, t0, t1, size=11) / 2
+    if x + room > t1:
+        return "top left"
+    if x - room < t0:
+        return "top right"
+    return "top center"

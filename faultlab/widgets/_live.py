@@ -14,23 +14,32 @@ from ..viz import availability, log_grid, spacetime, timeline
 FIGURES = ("spacetime", "timeline", "log_grid", "availability")
 
 
+def is_simulated(cluster):
+    return hasattr(cluster, "run") and hasattr(cluster, "env") and hasattr(cluster, "trace")
+
+
 def draw(kind, trace, cluster, now, window, max_messages=300, kinds=None, statuses=None):
-    """Build the named figure for the window ending at ``now``."""
+    """Build the named figure for the window ending at ``now`` (roles held now are drawn to now).
+
+    A real cluster's figures count seconds: its clock runs from the cluster's start, so
+    its times are large and its faults take seconds to recover from."""
     start = max(0.0, now - window)
     end = max(now, start + 1.0)
+    unit = None if is_simulated(cluster) else "s"
     if callable(kind):
         return kind(cluster, start, end)
     if kind == "spacetime":
-        return spacetime(trace, start=start, end=end, kinds=kinds, max_messages=max_messages, height=420)
+        return spacetime(trace, start=start, end=end, kinds=kinds, max_messages=max_messages, height=420,
+                         time_unit=unit)
     if kind == "timeline":
-        return timeline(trace, start=max(0.0, now - 4 * window), end=end, height=380)
+        return timeline(trace, start=max(0.0, now - 4 * window), end=end, height=380, time_unit=unit)
     if kind == "log_grid":
         return log_grid(statuses if statuses is not None else cluster.status(), max_entries=40, height=380)
     if kind == "availability":
         history = getattr(cluster, "history", None)
         if history is None:
             raise ConfigError("the availability figure needs a cluster that records a client history")
-        return availability(history, trace=trace, height=420)
+        return availability(history, trace=trace, height=420, time_unit=unit)
     raise ConfigError(f"unknown figure {kind!r}; choose one of {', '.join(FIGURES)} "
                       "or pass a function (cluster, start_ms, end_ms) -> Figure")
 

@@ -29,10 +29,6 @@ LOG_LINES = 12
 REQUIRED = ("nodes", "status", "leader", "crash", "restart", "pause", "resume", "partition", "heal")
 
 
-def _is_simulated(cluster):
-    return hasattr(cluster, "run") and hasattr(cluster, "env") and hasattr(cluster, "trace")
-
-
 def _running_loop():
     try:
         return asyncio.get_running_loop()
@@ -65,7 +61,7 @@ class FaultPanel(W.VBox):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ConfigError(f"FaultPanel: {name} must be a positive number, got {v!r}")
         self.cluster = cluster
-        self.simulated = _is_simulated(cluster)
+        self.simulated = _live.is_simulated(cluster)
         self.figure_kind = _live.check_figure(figure or ("spacetime" if self.simulated else "timeline"))
         self.window, self.step_ms, self.chunk, self.refresh_s, self.poll_s = window, step, chunk, refresh, poll
         self.max_messages, self.kinds, self.width = max_messages, kinds, width
