@@ -1,4 +1,5 @@
-"""An incremental index over an append-only trace: nodes, fault periods and role periods.
+"""An incremental index over an append-only trace: nodes, fault periods, role periods and
+the message types in the order they first appear.
 
 Live widgets redraw a few times a second while the trace grows by thousands of
 records; rescanning all of it each time would make every redraw slower than
@@ -8,6 +9,8 @@ It starts over if the list was replaced or shrank.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+
+from ..trace import message_type
 
 Period = namedtuple("Period", "kind node start end label")
 RolePeriod = namedtuple("RolePeriod", "node role term start end")
@@ -27,6 +30,7 @@ class TraceIndex:
         self.servers, self.clients = set(), set()
         self.closed, self.open_crash, self.open_pause, self.open_net = [], {}, {}, None
         self.roles_closed, self.roles_open = [], {}
+        self.message_kinds = {}          # message type -> order of first send (for stable line styles)
 
     def update(self):
         trace = self.trace
@@ -40,6 +44,10 @@ class TraceIndex:
 
     def _read(self, r):
         k, node = r.kind, r.node
+        if k == "send":
+            kind = message_type(r.info.get("msg"))
+            if kind not in self.message_kinds:
+                self.message_kinds[kind] = len(self.message_kinds)
         if k in SERVER_KINDS and node is not None:
             self.servers.add(node)
         elif k in ("invoke", "complete") and node is not None:

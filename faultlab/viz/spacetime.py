@@ -1,7 +1,8 @@
 """Space-time (Lamport) diagram: one lane per node, one arrow per message.
 
 Time runs left to right in ms. An arrow goes from the sender's lane at the send
-time to the receiver's lane at the delivery time; a dropped message ends in a
+time to the receiver's lane at the delivery time, in the sender's colour, with a
+head whose shape tells its message type (legend "message"); a dropped message ends in a
 red cross where it died (hover for the reason). Crashes and pauses shade the
 node's lane; partitions shade the whole height. Above ``max_messages`` arrows
 the diagram keeps an evenly spaced sample and says so in the title: narrow the
@@ -19,6 +20,12 @@ from . import _style
 
 LOOKBACK_MS = 1000.0     # a message sent this long before the window may still arrive inside it
 LEADER_ROLES = ("leader", "primary", "coordinator")
+# (symbol, size) of the head on a delivered message, per message type; drops end in a red cross
+HEADS = (("arrow", 10), ("circle", 7), ("square", 7), ("diamond-tall", 9), ("arrow-wide", 10),
+         ("star", 9))
+KIND_LEGEND = dict(title=dict(text="message"), orientation="v", x=1.01, xanchor="left", y=0, yanchor="bottom",
+                   font=dict(size=11), itemclick=False, itemdoubleclick=False)
+KIND_LEGEND_MARGIN = 150      # px on the right for the message and fault legends
 
 
 def _window(trace, start, end):
@@ -91,8 +98,10 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
         arrows = [arrows[int(i * stride)] for i in range(max_messages)]
 
     yaxis, lane_of = _style.lanes_yaxis(lanes, servers)
-    traces = _message_traces(arrows, lanes, lane_of, servers, t1 - t0) + _role_traces(
+    kind_order = _style.index_for(trace).message_kinds
+    traces = _message_traces(arrows, lanes, lane_of, servers, t1 - t0, kind_order) + _role_traces(
         records, lane_of, servers, start, end, t0, t1)
+    traces += _kind_legend({mtype for _s, r, mtype in arrows if r.kind == "deliver"}, kind_order)
     shapes, notes = _style.fault_shapes(_style.fault_periods(trace, end=t1), lane_of, t0, t1)
     shown = f"{len(arrows)} of {total} messages (evenly sampled; narrow the window or filter kinds)" \
         if total > len(arrows) else f"{total} messages"
@@ -103,6 +112,9 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
         yaxis=yaxis, shapes=shapes, annotations=notes,
         meta={"messages_total": total, "messages_shown": len(arrows), "time_unit": unit})
     _style.with_fault_legend(layout, shapes)
+    if any(tr.get("legend") == "legend3" for tr in traces):
+        layout["legend3"] = dict(KIND_LEGEND)
+        layout["margin"] = {**layout["margin"], "r": KIND_LEGEND_MARGIN}
     # Built in one go from plain dicts, unvalidated: validation and incremental updates cost
     # more than the drawing in a live widget. Validation is back on for the caller's edits.
     fig = go.Figure(data=traces, layout=layout, _validate=False)
@@ -110,8 +122,24 @@ def spacetime(trace, start=None, end=None, kinds=None, nodes=None, clients=False
     return fig
 
 
-def _message_traces(arrows, lanes, lane_of, servers, span):
-    by_sender = {n: ([], [], [], []) for n in lanes}
+def kind_head(kind, kind_order):
+    """The arrowhead of a message type, by the order types first appear in the trace, so a type
+    keeps its head while the trace grows (past the sixth type the heads repeat)."""
+    return HEADS[kind_order.get(kind, len(kind_order)) % len(HEADS)]
+
+
+def _kind_legend(kinds, kind_order):
+    """One grey sample head per message type shown (the legend explains; it toggles nothing)."""
+    out = []
+    for kind in sorted(kinds, key=lambda k: (kind_order.get(k, len(kind_order)), k)):
+        symbol, size = kind_head(kind, kind_order)
+        out.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=kind, legend="legend3",
+                        marker=dict(color="#555", symbol=symbol, size=size), hoverinfo="skip"))
+    return out
+
+
+def _message_traces(arrows, lanes, lane_of, servers, span, kind_order):
+    by_sender = {n: ([], [], [], [], []) for n in lanes}
     dx, dy, dt, dsz = [], [], [], []
     stub = max(span * 0.006, 0.5)
     for s, r, mtype in arrows:
@@ -119,11 +147,13 @@ def _message_traces(arrows, lanes, lane_of, servers, span):
         text = f"{mtype} {s.node}→{r.node}<br>sent {s.t:.1f} ms"
         if r.kind == "deliver":
             text += f", delivered {r.t:.1f} ms<br>{_style.short(r.info.get('msg'))}"
-            xs, ys_, ts, sizes = by_sender[s.node]
+            xs, ys_, ts, sizes, heads = by_sender[s.node]
+            symbol, size = kind_head(mtype, kind_order)
             xs += [s.t, r.t, None]
             ys_ += [ys, yd, None]
             ts += [text, text, ""]
-            sizes += [0, 9, 0]
+            sizes += [0, size, 0]
+            heads += [symbol, symbol, symbol]
         else:
             reason = r.info.get("reason", "dropped")
             died_at = r.t if r.t > s.t else s.t + stub
@@ -134,14 +164,14 @@ def _message_traces(arrows, lanes, lane_of, servers, span):
             dt += [text, text, ""]
             dsz += [0, 10, 0]
     out = []
-    for node, (xs, ys_, ts, sizes) in by_sender.items():
+    for node, (xs, ys_, ts, sizes, heads) in by_sender.items():
         if not xs:
             continue
         out.append(dict(
             type="scatter", x=xs, y=ys_, mode="lines+markers", name=f"from {node}", text=ts, hoverinfo="text",
             line=dict(color=_style.node_color(node, servers) if node in servers else _style.CLIENT_COLOR,
                       width=1.2),
-            marker=dict(symbol="arrow", angleref="previous", size=sizes),
+            marker=dict(symbol=heads, angleref="previous", size=sizes),
             connectgaps=False))
     out.append(dict(
         type="scatter", x=dx, y=dy, mode="lines+markers", name="dropped", text=dt, hoverinfo="text",

@@ -9,6 +9,7 @@ from faultlab import ConfigError, History  # noqa: E402
 from faultlab.viz import (availability, conflicts, fault_periods, log_grid, role_periods,  # noqa: E402
                           spacetime, timeline, unavailability_windows)
 from faultlab.viz._index import TraceIndex  # noqa: E402
+from faultlab.viz._style import FAULT_COLORS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_role_periods_end_at_crash_and_timeline_draws_them(world):
     assert set(bars) == {"leader", "follower"}
     leader = next(tr for tr in fig.data if tr.name == "leader")
     assert all(t.startswith("T") for t in leader.text)
-    assert any(s.fillcolor.startswith("rgba(255, 165") for s in fig.layout.shapes), "the pause is shaded"
+    assert any(s.fillcolor == FAULT_COLORS["pause"] for s in fig.layout.shapes), "the pause is shaded"
     with pytest.raises(ConfigError, match="needs a trace"):
         timeline({"not": "a trace"})
 
