@@ -31,7 +31,7 @@ PY
 
 args=(--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp.port_retries=0
       --IdentityProvider.token="$token" --ServerApp.root_dir="$(cd "$WORK" && pwd)"
-      --ServerApp.default_url="/lab/tree/$start_page"
+      --LabApp.default_url="/lab/tree/$start_page"
       --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate)
 [[ $(id -u) == 0 ]] && args+=(--allow-root)
 # kaleido (static figure export) finds the Debian Chromium through BROWSER_PATH.

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -319,3 +320,107 @@ def test_installed_system_packages_are_a_fast_no_op(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "[setup] system packages: all 3 present" in proc.stdout
     assert time.monotonic() - started < 10
+
+
+# --- make lab: the page it opens -----------------------------------------------------------------
+
+def test_make_lab_opens_start_here_in_the_working_copy(tmp_path):
+    """scripts/lab.sh (what `make lab` runs) on a free loopback port: the printed URL, and the
+    server's own start page, are notebooks/00_start_here.ipynb inside the working copy."""
+    work, out = tmp_path / "work", tmp_path / "lab.out"
+    env = {**os.environ, "VENV": sys.prefix, "PORT": str(free_port()), "WORK": str(work),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    with out.open("w") as log:
+        server = subprocess.Popen(["bash", str(REPO / "scripts" / "lab.sh")], cwd=REPO, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/\S+", out.read_text())):
+            assert server.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.2)
+        url, port = found.group(0), found.group(1)
+        assert re.fullmatch(rf"http://127\.0\.0\.1:{port}/lab/tree/notebooks/00_start_here\.ipynb"
+                            r"\?token=[0-9a-f]{48}", url), url
+        token = url.split("token=")[1]
+        base = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, out.read_text()
+                time.sleep(0.5)
+        assert urllib.request.urlopen(url, timeout=30).status == 200
+        # the bare address (a bookmark, or the URL Jupyter logs) redirects to the same page
+        landing = urllib.request.urlopen(f"{base}/?token={token}", timeout=30).geturl()
+        assert landing.split("?")[0] == f"{base}/lab/tree/notebooks/00_start_here.ipynb", landing
+        # JupyterLab's root is the working copy: it holds the course, never the solutions
+        listing = json.load(urllib.request.urlopen(f"{base}/api/contents/labs?token={token}", timeout=30))
+        names = sorted(item["name"] for item in listing["content"])
+        assert "lab01_raft_election.ipynb" in names and "solutions" not in names, names
+        assert (work / "notebooks" / "00_start_here.ipynb").read_bytes() == \
+            (REPO / "notebooks" / "00_start_here.ipynb").read_bytes()
+        assert "[lab] working copy" in out.read_text()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+# --- set-up output: the machine's pip notices hidden, errors kept -----------------------------------
+
+PIP_QUIET = REPO / "scripts" / "pip-quiet.sh"
+NOTICE = "WARNING: Location 'file:///opt/no-such-index/simple/simpy/' is ignored: it is neither a file nor a directory."
+
+
+def test_pip_quiet_hides_only_the_machines_index_notices_and_keeps_the_exit_status():
+    script = f'echo installed; echo "{NOTICE}" >&2; echo "{NOTICE}" >&2; echo "WARNING: a real one" >&2; exit 3'
+    proc = subprocess.run(["bash", str(PIP_QUIET), "bash", "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert proc.stderr == "WARNING: a real one\n"
+    assert proc.stdout.splitlines() == ["installed", "[setup] hid 2 pip notices about this machine's pip "
+                                        "configuration (file:// index locations that do not exist; see: pip "
+                                        "config list)"]
+    quiet = subprocess.run(["bash", str(PIP_QUIET), "true"], capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""
+
+
+def test_pip_quiet_on_real_pip_keeps_errors_and_hides_this_machines_notices():
+    pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", "-q"]
+    noisy = subprocess.run(["bash", str(PIP_QUIET), *pip, "--dry-run", "--ignore-installed", "--no-deps",
+                            "-c", str(REPO / "requirements" / "lock.txt"), "simpy", "tqdm"],
+                           capture_output=True, text=True, timeout=300)
+    assert noisy.returncode == 0, noisy.stderr
+    assert "is ignored:" not in noisy.stderr
+    plain = subprocess.run([*pip, "--dry-run", "--ignore-installed", "--no-deps", "-c",
+                            str(REPO / "requirements" / "lock.txt"), "simpy", "tqdm"],
+                           capture_output=True, text=True, timeout=300).stderr
+    hidden = len(re.findall(r"^WARNING: Location 'file://\S+' is ignored: ", plain, re.M))
+    if hidden:                                  # this machine's pip.conf names missing file:// indexes
+        assert f"[setup] hid {hidden} pip notices" in noisy.stdout
+    failing = subprocess.run(["bash", str(PIP_QUIET), *pip, "--no-index", "faultlab-no-such-package"],
+                             capture_output=True, text=True, timeout=300)
+    assert failing.returncode == 1
+    assert "ERROR: No matching distribution found for faultlab-no-such-package" in failing.stderr
+
+
+def test_a_failing_pip_install_fails_the_setup(tmp_path):
+    """setup-venv.sh with a lock that pins a pip that does not exist: the error shows, the set-up stops."""
+    for rel in ("scripts/setup-venv.sh", "scripts/pip-quiet.sh", "pyproject.toml", "README.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / rel, tmp_path / rel)
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "lock.txt").write_text("pip==0.0.1\nsetuptools==0.0.1\n")
+    proc = subprocess.run(["bash", str(tmp_path / "scripts" / "setup-venv.sh")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHON": sys._base_executable, "VENV": str(tmp_path / "venv"),
+                               "PIP_NO_INDEX": "1"})
+    assert proc.returncode != 0, proc.stdout
+    assert "[setup] installing pinned dependencies" in proc.stdout
+    assert "ERROR:" in proc.stderr, proc.stderr
+    assert "python environment ready" not in proc.stdout
