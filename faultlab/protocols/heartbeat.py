@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
+from ._dispatch import HandlerNode, handles
+from ._options import positive_ms
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,10 @@ class HeartbeatMsg:
     seq: int
 
 
-class Heartbeat(Node):
+class Heartbeat(HandlerNode):
     def __init__(self, interval=100.0, timeout=350.0):
-        for name, v in (("interval", interval), ("timeout", timeout)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
-                raise ConfigError(f"heartbeat {name} must be a positive number of ms, got {v!r}")
+        positive_ms("heartbeat interval", interval)
+        positive_ms("heartbeat timeout", timeout)
         if timeout <= interval:
             raise ConfigError(f"timeout ({timeout} ms) must exceed the interval ({interval} ms), "
                               "or every peer is suspected between two heartbeats")
@@ -45,7 +45,7 @@ class Heartbeat(Node):
     def on_timer(self, ctx, name):
         if name == "beat":
             self.seq += 1
-            ctx.broadcast(HeartbeatMsg(ctx.id, ctx.storage["boots"], self.seq))
+            ctx.broadcast(HeartbeatMsg(sender=ctx.id, boot=ctx.storage["boots"], seq=self.seq))
             ctx.set_timer("beat", self.interval)
         elif name == "check":
             for p, t in self.last_heard.items():
@@ -54,7 +54,8 @@ class Heartbeat(Node):
                     ctx.note("suspect", peer=p)
             ctx.set_timer("check", self.interval)
 
-    def on_message(self, ctx, src, msg):
+    @handles(HeartbeatMsg)
+    def _on_heartbeat(self, ctx, src, msg):
         self.last_heard[src] = ctx.now
         if src in self.suspected:
             self.suspected.discard(src)

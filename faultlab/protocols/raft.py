@@ -3,7 +3,7 @@
 Leader election with randomized timeouts (and optional pre-vote), log
 replication with the fast-backup hints, commitment only of current-term
 entries (the paper's Figure 8 rule), and a replicated key-value store
-(:mod:`faultlab.protocols.raft_kv`) behind ``on_request``.
+(:mod:`faultlab.protocols.kv`) behind ``on_request``.
 
 Durability: ``term``, ``voted_for`` and ``log`` live in ``ctx.storage``. The
 log *is* ``ctx.storage['log']`` (a list of ``(term, command)`` tuples), so every
@@ -26,41 +26,33 @@ from ``index`` on was replaced by ``entries``), every commit-index advance by a
 """
 from __future__ import annotations
 
-import math
-
 from ..errors import ConfigError
-from ..node import Node
-from .raft_kv import KVStore, check_op
+from ._dispatch import HandlerNode, handles
+from ._options import count, flag, majority, positive_ms, validated
+from .kv import KVStore, answer, refuse_malformed
 from .raft_messages import NOOP, AppendEntries, AppendReply, Command, RequestVote, VoteReply
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
 MAX_BATCH = 64          # entries per AppendEntries
 
 
-def _positive(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or not v > 0:
-        raise ConfigError(f"raft {name} must be a positive number of ms, got {v!r}")
-    return float(v)
-
-
 def _check_options(election_timeout, heartbeat, pre_vote):
     if not (isinstance(election_timeout, (list, tuple)) and len(election_timeout) == 2):
         raise ConfigError(f"election_timeout must be a (low, high) range in ms such as (150, 300), "
                           f"got {election_timeout!r}")
-    lo = _positive("election_timeout low end", election_timeout[0])
-    hi = _positive("election_timeout high end", election_timeout[1])
+    lo = positive_ms("raft election_timeout low end", election_timeout[0])
+    hi = positive_ms("raft election_timeout high end", election_timeout[1])
     if hi < lo:
         raise ConfigError(f"election_timeout range ({lo:g}, {hi:g}) is reversed; give (low, high)")
-    hb = _positive("heartbeat", heartbeat)
+    hb = positive_ms("raft heartbeat", heartbeat)
     if hb >= lo:
         raise ConfigError(f"heartbeat ({hb:g} ms) must be shorter than the smallest election timeout "
                           f"({lo:g} ms), or followers start elections between two heartbeats")
-    if not isinstance(pre_vote, bool):
-        raise ConfigError(f"pre_vote must be True or False, got {pre_vote!r}")
+    flag("pre_vote", pre_vote)
     return (lo, hi), hb
 
 
-class Raft(Node):
+class Raft(HandlerNode):
     """One Raft server. ``status()`` shows role, term, leader, commit index and the log."""
 
     def __init__(self, election_timeout=(150, 300), heartbeat=50, pre_vote=False):
@@ -78,6 +70,8 @@ class Raft(Node):
         self.match_index: dict = {}
         self.probing: set = set()          # followers whose match point the leader is looking for
         self.last_contact = None         # local time of the last AppendEntries from a leader
+        self._st: dict = {}              # ctx.storage, kept for the term and vote properties
+        self.log: list = []              # is ctx.storage["log"] once started
 
     # -- durable state ---------------------------------------------------------
     def on_start(self, ctx):
@@ -103,7 +97,7 @@ class Raft(Node):
         ctx.storage["voted_for"] = voted_for
 
     def _quorum(self, ctx):
-        return len(ctx.nodes) // 2 + 1
+        return majority(len(ctx.nodes))
 
     def _last(self):
         return len(self.log), (self.log[-1][0] if self.log else 0)
@@ -146,7 +140,8 @@ class Raft(Node):
         if len(self.prevotes) >= self._quorum(ctx):
             return self._start_election(ctx)
         last_index, last_term = self._last()
-        ctx.broadcast(RequestVote(self.term + 1, ctx.id, last_index, last_term, pre_vote=True))
+        ctx.broadcast(RequestVote(term=self.term + 1, candidate=ctx.id, last_index=last_index,
+                                  last_term=last_term, pre_vote=True))
 
     def _start_election(self, ctx):
         self._set_term(ctx, self.term + 1, voted_for=ctx.id)     # vote for itself, durably
@@ -157,7 +152,8 @@ class Raft(Node):
         if len(self.votes) >= self._quorum(ctx):
             return self._become_leader(ctx)
         last_index, last_term = self._last()
-        ctx.broadcast(RequestVote(self.term, ctx.id, last_index, last_term))
+        ctx.broadcast(RequestVote(term=self.term, candidate=ctx.id, last_index=last_index,
+                                  last_term=last_term))
 
     def _become_leader(self, ctx):
         self.role, self.leader = LEADER, ctx.id
@@ -187,25 +183,19 @@ class Raft(Node):
         ctx.set_timer("heartbeat", self.heartbeat)
 
     # -- messages ----------------------------------------------------------------
-    def on_message(self, ctx, src, msg):
-        handler = self._HANDLERS.get(type(msg))
-        if handler is None:
-            ctx.note("ignored unknown message", type=type(msg).__name__)
-            return
-        handler(self, ctx, src, msg)
-
     def _log_ok(self, last_index, last_term):
         """The paper's up-to-date rule (§5.4.1): later last term, or same term and at least as long."""
         my_index, my_term = self._last()
         return last_term > my_term or (last_term == my_term and last_index >= my_index)
 
+    @handles(RequestVote)
     def _on_request_vote(self, ctx, src, m):
         if m.pre_vote:
             heard_recently = (self.leader is not None and self.last_contact is not None
                               and ctx.now - self.last_contact < self.election_timeout[0])
             granted = (m.term > self.term and self.role != LEADER and not heard_recently
                        and self._log_ok(m.last_index, m.last_term))
-            ctx.send(src, VoteReply(m.term if granted else self.term, granted, pre_vote=True))
+            ctx.send(src, VoteReply(term=m.term if granted else self.term, granted=granted, pre_vote=True))
             return
         self._step_down_if_stale(ctx, m.term)
         granted = (m.term == self.term and self.voted_for in (None, m.candidate)
@@ -213,8 +203,9 @@ class Raft(Node):
         if granted:
             self._set_term(ctx, self.term, voted_for=m.candidate)   # durable before the reply
             self._reset_election_timer(ctx)
-        ctx.send(src, VoteReply(self.term, granted))
+        ctx.send(src, VoteReply(term=self.term, granted=granted))
 
+    @handles(VoteReply)
     def _on_vote_reply(self, ctx, src, m):
         if m.pre_vote:
             if m.granted and m.term == self.term + 1 and self.role == FOLLOWER and self.prevotes:
@@ -231,9 +222,10 @@ class Raft(Node):
             if len(self.votes) >= self._quorum(ctx):
                 self._become_leader(ctx)
 
+    @handles(AppendEntries)
     def _on_append_entries(self, ctx, src, m):
         if m.term < self.term:
-            ctx.send(src, AppendReply(self.term, False))
+            ctx.send(src, AppendReply(term=self.term, success=False))
             return
         if m.term > self.term or self.role != FOLLOWER or self.leader != m.leader:
             self._become_follower(ctx, m.term, leader=m.leader)
@@ -241,7 +233,7 @@ class Raft(Node):
         self._reset_election_timer(ctx)
         # Consistency check on the entry before the new ones (§5.3), with fast-backup hints.
         if m.prev_index > len(self.log):
-            ctx.send(src, AppendReply(self.term, False, conflict_index=len(self.log) + 1,
+            ctx.send(src, AppendReply(term=self.term, success=False, conflict_index=len(self.log) + 1,
                                       rejected=m.prev_index))
             return
         if m.prev_index > 0 and self._term_at(m.prev_index) != m.prev_term:
@@ -249,8 +241,8 @@ class Raft(Node):
             first = m.prev_index
             while first > 1 and self._term_at(first - 1) == xterm:
                 first -= 1
-            ctx.send(src, AppendReply(self.term, False, conflict_index=first, conflict_term=xterm,
-                                      rejected=m.prev_index))
+            ctx.send(src, AppendReply(term=self.term, success=False, conflict_index=first,
+                                      conflict_term=xterm, rejected=m.prev_index))
             return
         # Skip entries we already hold; cut the log only at the first real conflict.
         for k, entry in enumerate(m.entries):
@@ -261,8 +253,9 @@ class Raft(Node):
         match = m.prev_index + len(m.entries)
         if m.commit > self.commit_index:
             self._advance_commit(ctx, min(m.commit, match))
-        ctx.send(src, AppendReply(self.term, True, match=match))
+        ctx.send(src, AppendReply(term=self.term, success=True, match=match))
 
+    @handles(AppendReply)
     def _on_append_reply(self, ctx, src, m):
         if self._step_down_if_stale(ctx, m.term) or self.role != LEADER or m.term != self.term:
             return
@@ -288,15 +281,13 @@ class Raft(Node):
         self.probing.add(src)
         self._send_append(ctx, src)
 
-    _HANDLERS = {RequestVote: _on_request_vote, VoteReply: _on_vote_reply,
-                 AppendEntries: _on_append_entries, AppendReply: _on_append_reply}
-
     # -- replication -------------------------------------------------------------
     def _send_append(self, ctx, peer):
         nxt = self.next_index[peer]
         entries = tuple(self.log[nxt - 1:nxt - 1 + MAX_BATCH])
-        ctx.send(peer, AppendEntries(self.term, ctx.id, nxt - 1, self._term_at(nxt - 1), entries,
-                                     self.commit_index))
+        ctx.send(peer, AppendEntries(term=self.term, leader=ctx.id, prev_index=nxt - 1,
+                                     prev_term=self._term_at(nxt - 1), entries=entries,
+                                     commit=self.commit_index))
         # Once a follower has matched, pipeline: assume the entries arrive (a rejection, after a
         # loss or reordering, puts it back to probing). While probing, resend from the same point.
         if peer not in self.probing:
@@ -323,7 +314,7 @@ class Raft(Node):
         while self.last_applied < self.commit_index:
             self.last_applied += 1
             term, cmd = self.log[self.last_applied - 1]
-            status, value = self.kv.apply(cmd)
+            outcome = self.kv.apply(cmd)
             applied.append((term, cmd))
             op = self.pending.pop(self.last_applied, None)
             if op is None:
@@ -331,10 +322,8 @@ class Raft(Node):
             if op.id != cmd.id:
                 ctx.fail(op, "lost leadership: another entry was committed in its place",
                          leader=self.leader)
-            elif status == "ok":
-                ctx.reply(op, value)
             else:
-                ctx.fail(op, value)
+                answer(ctx, op, outcome)
         ctx.note("apply", index=first, entries=tuple(applied))
 
     # -- clients -----------------------------------------------------------------
@@ -344,16 +333,14 @@ class Raft(Node):
             ctx.note("duplicate request dropped", op=op.id)
             return
         seen[op.client] = op.id
-        problem = check_op(op.f, op.value)
-        if problem:
-            ctx.fail(op, problem)
+        if refuse_malformed(ctx, op):
             return
         if self.role != LEADER:
             ctx.fail(op, "not leader", leader=self.leader)
             return
         value = tuple(op.value) if isinstance(op.value, list) else op.value
         self.pending[len(self.log) + 1] = op     # answered when its entry is applied
-        self._append(ctx, Command(op.id, op.f, op.key, value))
+        self._append(ctx, Command(id=op.id, f=op.f, key=op.key, value=value))
         for p in ctx.peers:
             if p not in self.probing:          # probing followers get it with the next probe
                 self._send_append(ctx, p)
@@ -367,11 +354,9 @@ class Raft(Node):
 def build(n=5, seed=0, latency=(1, 5), **raft_options):
     """A World with ``n`` Raft servers ``n1..nN`` (options go to :class:`Raft`)."""
     from ..sim import World
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"a Raft cluster needs a positive whole number of servers, got n={n!r} "
-                          "(3 or 5 tolerate 1 or 2 failures)")
-    _check_options(raft_options.get("election_timeout", (150, 300)), raft_options.get("heartbeat", 50),
-                   raft_options.get("pre_vote", False))
+    count("n", n, 1, "a Raft cluster needs a positive whole number of servers "
+                     "(3 or 5 tolerate 1 or 2 failures)")
+    make = validated(Raft, **raft_options)
     world = World(seed=seed, latency=latency)
-    world.add_nodes(n, lambda: Raft(**raft_options))
+    world.add_nodes(n, make)
     return world

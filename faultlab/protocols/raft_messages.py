@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import kv
+
 
 @dataclass(frozen=True)
 class Command:
@@ -19,7 +21,7 @@ class Command:
     value: Any = None
 
     def __repr__(self):
-        if self.f == "noop":
+        if self.f == kv.NOOP:
             return "noop"
         if self.f == "cas" and isinstance(self.value, tuple) and len(self.value) == 2:
             arg = f"{self.value[0]!r}->{self.value[1]!r}"
@@ -30,7 +32,7 @@ class Command:
         return f"{self.f}({inner})#{self.id}"
 
 
-NOOP = Command(None, "noop")
+NOOP = Command(id=None, f=kv.NOOP)
 
 
 @dataclass(frozen=True)

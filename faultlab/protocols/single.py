@@ -13,51 +13,31 @@ the primary answers from memory and ships a snapshot to the backup only every
 acknowledged in the last interval before the primary crashed are lost, so after
 failover clients read stale values: not linearizable.
 
-Both answer read/write/cas on a register (an unset register reads ``None``)
-and get/put/append on a map (a missing key reads ``""``); a cas whose expected
-value does not match fails and changes nothing.
+Both apply client operations with :class:`faultlab.protocols.kv.KVStore`, the
+state machine every protocol here shares.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
+from ._dispatch import HandlerNode, handles
+from .kv import KVStore, answer
 
 
-def apply(data, f, key, value):
-    """Apply one client operation to ``data`` (a dict): ``("ok", result)`` or ``("fail", why)``."""
-    if f in ("read", "get"):
-        return "ok", data.get(key, None if f == "read" else "")
-    if f in ("write", "put"):
-        data[key] = value
-        return "ok", value
-    if f == "append":
-        data[key] = data.get(key, "") + value
-        return "ok", value
-    if f == "cas":
-        expected, new = value
-        if data.get(key) != expected:
-            return "fail", "cas mismatch"
-        data[key] = new
-        return "ok", value
-    return "fail", f"unknown operation {f!r}"
-
-
-class SingleServer(Node):
+class SingleServer(HandlerNode):
     """One server, state in durable storage: linearizable, unavailable while it is down."""
 
+    def __init__(self):
+        self.kv = KVStore()                  # over ctx.storage["data"] once started
+
     def on_start(self, ctx):
-        ctx.storage.setdefault("data", {})
+        self.kv = KVStore(ctx.storage.setdefault("data", {}))
         ctx.set_role("primary", ctx.storage.setdefault("boots", 0))
         ctx.storage["boots"] += 1
 
     def on_request(self, ctx, op):
-        status, result = apply(ctx.storage["data"], op.f, op.key, op.value)
-        if status == "ok":
-            ctx.reply(op, result)
-        else:
-            ctx.fail(op, result)
+        answer(ctx, op, self.kv.execute(op.f, op.key, op.value))
 
 
 @dataclass(frozen=True)
@@ -67,7 +47,7 @@ class Snapshot:
     data: dict
 
 
-class AsyncPrimaryBackup(Node):
+class AsyncPrimaryBackup(HandlerNode):
     """BROKEN on purpose: asynchronous backup, so failover serves stale reads.
 
     The first node (by name) starts as primary, the other as backup. A backup
@@ -80,7 +60,7 @@ class AsyncPrimaryBackup(Node):
             raise ConfigError(f"need 0 < sync_interval ({sync_interval!r}) < failover_after "
                               f"({failover_after!r}) ms, or the backup takes over a live primary")
         self.sync_interval, self.failover_after = sync_interval, failover_after
-        self.data: dict = {}
+        self.kv = KVStore()
         self.role, self.term, self.last_heard = "backup", 0, 0.0
 
     def on_start(self, ctx):
@@ -103,7 +83,7 @@ class AsyncPrimaryBackup(Node):
 
     def on_timer(self, ctx, name):
         if name == "sync" and self.role == "primary":
-            ctx.broadcast(Snapshot(self.term, dict(self.data)))
+            ctx.broadcast(Snapshot(term=self.term, data=dict(self.kv.data)))
             ctx.set_timer("sync", self.sync_interval)
         elif name == "watch" and self.role == "backup":
             if ctx.now - self.last_heard >= self.failover_after:
@@ -112,11 +92,12 @@ class AsyncPrimaryBackup(Node):
             else:
                 ctx.set_timer("watch", self.failover_after)
 
-    def on_message(self, ctx, src, msg):
-        if isinstance(msg, Snapshot) and msg.term >= self.term:
+    @handles(Snapshot)
+    def _on_snapshot(self, ctx, src, msg):
+        if msg.term >= self.term:
             if self.role == "primary" and msg.term == self.term:
                 return
-            self.data = dict(msg.data)
+            self.kv = KVStore(dict(msg.data))
             self.last_heard = ctx.now
             if self.role != "backup" or msg.term != self.term:
                 self._become(ctx, "backup", msg.term)
@@ -126,14 +107,10 @@ class AsyncPrimaryBackup(Node):
         if self.role != "primary":
             ctx.fail(op, "not the primary", leader=None)
             return
-        status, result = apply(self.data, op.f, op.key, op.value)
-        if status == "ok":
-            ctx.reply(op, result)
-        else:
-            ctx.fail(op, result)
+        answer(ctx, op, self.kv.execute(op.f, op.key, op.value))
 
     def status(self):
-        return {"keys": len(self.data)}
+        return {"keys": len(self.kv.data)}
 
 
 def build(seed=0, workload=None, clients=3, broken=False, timeout=200.0, think=(0.0, 10.0),
