@@ -27,11 +27,11 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
-from .paxos import NO_BALLOT, positive_ms
-from .primary_backup import OPS, apply_op, unknown_op_error
+from ._dispatch import HandlerNode, handles
+from ._options import add_kv_clients, count, majority, positive_ms, validated
+from .kv import NOOP, KVStore, answer, refuse_malformed
+from .paxos import NO_BALLOT, Nack  # the same refusal as single-decree Paxos
 
-NOOP = "noop"
 Command = namedtuple("Command", "op f key value")
 """A client operation as stored in a slot (``op`` is the client's op id)."""
 
@@ -46,12 +46,6 @@ class Prepare:
 class Promise:
     ballot: tuple
     accepted: tuple             # ((slot, ballot, value), ...) for slots >= from_slot
-
-
-@dataclass(frozen=True)
-class Nack:
-    ballot: tuple
-    promised: tuple
 
 
 @dataclass(frozen=True)
@@ -82,20 +76,33 @@ class Chosen:
     items: tuple                # ((slot, value), ...)
 
 
-class MultiPaxos(Node):
+class MultiPaxos(HandlerNode):
     def __init__(self, heartbeat=50.0, timeout=300.0):
-        self.heartbeat = positive_ms("multipaxos", "heartbeat", heartbeat)
-        self.timeout = positive_ms("multipaxos", "timeout", timeout)
+        self.heartbeat = positive_ms("multipaxos heartbeat", heartbeat)
+        self.timeout = positive_ms("multipaxos timeout", timeout)
         if self.timeout <= self.heartbeat:
             raise ConfigError(f"election timeout ({timeout} ms) must exceed the heartbeat interval "
                               f"({heartbeat} ms), or followers depose a healthy leader")
         self.role = "follower"
         self.leader = None
+        self.storage: dict = {}          # ctx.storage once started (promised, accepted, chosen, round)
+        self.ballot = NO_BALLOT          # the ballot this node campaigns or leads with
+        self.commit_hint = 0             # every slot below it is known to be chosen
+        self.last_heard = 0.0            # when a leader (or a higher ballot) was last heard
+        self.my_timeout = self.timeout   # this node's randomized election timeout
+        # as a candidate
+        self.from_slot = 0               # phase 1 covers every slot from here on
+        self.promises: dict = {}         # acceptor -> what it accepted from from_slot on
+        # as the leader
+        self.proposals: dict = {}        # slot -> the value proposed there
+        self.votes: dict = {}            # slot -> acceptors that accepted the proposal
+        self.next_slot = 0               # where the next client operation goes
+        self.pending: dict = {}          # client op id -> op, answered once its slot is applied
+        self.ids: set = set()            # client op ids already in the log (drops re-deliveries)
+        self.kv = KVStore()              # the state machine, rebuilt by applying chosen slots
+        self.applied = 0                 # the first slot not applied yet
 
     # -- helpers -------------------------------------------------------------
-    def _majority(self, ctx):
-        return len(ctx.nodes) // 2 + 1
-
     def _all(self, ctx, msg):
         for n in ctx.nodes:
             ctx.send(n, msg)
@@ -114,13 +121,11 @@ class MultiPaxos(Node):
 
     # -- lifecycle -----------------------------------------------------------
     def on_start(self, ctx):
-        st = self._storage = ctx.storage
+        st = self.storage = ctx.storage
         st.setdefault("promised", NO_BALLOT)
         st.setdefault("accepted", {})
         st.setdefault("chosen", {})
         st.setdefault("round", 0)
-        self.commit_hint = 0
-        self.ballot = NO_BALLOT
         self.last_heard = ctx.now
         self.my_timeout = self.timeout * (1 + ctx.rng.random())
         self._set(ctx, "follower")
@@ -145,25 +150,27 @@ class MultiPaxos(Node):
         self.from_slot = self._first_unchosen(ctx)
         self.promises = {}
         self._set(ctx, "candidate")
-        self._all(ctx, Prepare(self.ballot, self.from_slot))
+        self._all(ctx, Prepare(ballot=self.ballot, from_slot=self.from_slot))
         ctx.set_timer("elect", self.my_timeout)
 
-    def _on_Prepare(self, ctx, src, m):
+    @handles(Prepare)
+    def _on_prepare(self, ctx, src, m):
         st = ctx.storage
         if m.ballot >= st["promised"]:
             st["promised"] = m.ballot
             if src != ctx.id:
                 self._yield(ctx, m.ballot, None)
             acc = tuple((s, b, v) for s, (b, v) in sorted(st["accepted"].items()) if s >= m.from_slot)
-            ctx.send(src, Promise(m.ballot, acc))
+            ctx.send(src, Promise(ballot=m.ballot, accepted=acc))
         else:
-            ctx.send(src, Nack(m.ballot, st["promised"]))
+            ctx.send(src, Nack(ballot=m.ballot, promised=st["promised"]))
 
-    def _on_Promise(self, ctx, src, m):
+    @handles(Promise)
+    def _on_promise(self, ctx, src, m):
         if self.role != "candidate" or m.ballot != self.ballot:
             return
         self.promises[src] = m.accepted
-        if len(self.promises) >= self._majority(ctx):
+        if len(self.promises) >= majority(len(ctx.nodes)):
             self._lead(ctx)
 
     def _lead(self, ctx):
@@ -182,7 +189,7 @@ class MultiPaxos(Node):
         self.pending = {}
         self.ids = {v.op for v in list(chosen.values()) + list(self.proposals.values())
                     if isinstance(v, Command)}
-        self.state, self.applied = {}, 0
+        self.kv, self.applied = KVStore(), 0
         self._set(ctx, "leader")
         self.leader = ctx.id
         ctx.cancel_timer("elect")
@@ -204,15 +211,22 @@ class MultiPaxos(Node):
     def _beat(self, ctx):
         open_ = tuple((s, v) for s, v in sorted(self.proposals.items()) if s not in ctx.storage["chosen"])
         if open_:
-            self._all(ctx, Accept(self.ballot, open_))
-        self._all(ctx, Heartbeat(self.ballot, self._first_unchosen(ctx)))
+            self._all(ctx, Accept(ballot=self.ballot, items=open_))
+        self._all(ctx, Heartbeat(ballot=self.ballot, commit=self._first_unchosen(ctx)))
         ctx.set_timer("beat", self.heartbeat)
 
-    def _on_Accept(self, ctx, src, m):
-        st = ctx.storage
-        if m.ballot < st["promised"]:
-            ctx.send(src, Nack(m.ballot, st["promised"]))
+    def _refuse_stale(self, ctx, src, m):
+        """Nack a message from a ballot below our promise; True if it was refused."""
+        promised = ctx.storage["promised"]
+        if m.ballot < promised:
+            ctx.send(src, Nack(ballot=m.ballot, promised=promised))
+        return m.ballot < promised
+
+    @handles(Accept)
+    def _on_accept(self, ctx, src, m):
+        if self._refuse_stale(ctx, src, m):
             return
+        st = ctx.storage
         st["promised"] = m.ballot
         if src != ctx.id:
             self._yield(ctx, m.ballot, src)
@@ -220,23 +234,25 @@ class MultiPaxos(Node):
             if st["accepted"].get(s) != (m.ballot, v):
                 st["accepted"][s] = (m.ballot, v)
                 ctx.note("accept", slot=s, ballot=m.ballot, value=v)
-        ctx.send(src, Accepted(m.ballot, tuple(s for s, _ in m.items)))
+        ctx.send(src, Accepted(ballot=m.ballot, slots=tuple(s for s, _ in m.items)))
 
-    def _on_Accepted(self, ctx, src, m):
+    @handles(Accepted)
+    def _on_accepted(self, ctx, src, m):
         if self.role != "leader" or m.ballot != self.ballot:
             return
         newly = []
         for s in m.slots:
             if s in self.votes and s not in ctx.storage["chosen"]:
                 self.votes[s].add(src)
-                if len(self.votes[s]) >= self._majority(ctx):
+                if len(self.votes[s]) >= majority(len(ctx.nodes)):
                     newly.append((s, self.proposals[s]))
         if newly:
             self._learn(ctx, newly)
             for p in ctx.peers:
-                ctx.send(p, Chosen(tuple(newly)))
+                ctx.send(p, Chosen(items=tuple(newly)))
 
-    def _on_Nack(self, ctx, src, m):
+    @handles(Nack)
+    def _on_nack(self, ctx, src, m):
         if m.promised > ctx.storage["promised"]:
             ctx.storage["promised"] = m.promised
         if self.role != "follower" and m.ballot == self.ballot:
@@ -259,38 +275,36 @@ class MultiPaxos(Node):
             self.applied += 1
             if not isinstance(v, Command):
                 continue
-            ok, result = apply_op(self.state, v.f, v.key, v.value)
+            outcome = self.kv.execute(v.f, v.key, v.value)
             op = self.pending.pop(v.op, None)
             if op is not None:
-                (ctx.reply if ok else ctx.fail)(op, result)
+                answer(ctx, op, outcome)
 
-    def _on_Chosen(self, ctx, src, m):
+    @handles(Chosen)
+    def _on_chosen(self, ctx, src, m):
         self._learn(ctx, m.items)
 
-    def _on_Heartbeat(self, ctx, src, m):
-        st = ctx.storage
-        if m.ballot < st["promised"]:
-            ctx.send(src, Nack(m.ballot, st["promised"]))
+    @handles(Heartbeat)
+    def _on_heartbeat(self, ctx, src, m):
+        if self._refuse_stale(ctx, src, m):
             return
+        st = ctx.storage
         if src != ctx.id:
             st["promised"] = m.ballot
             self._yield(ctx, m.ballot, src)
             if self._first_unchosen(ctx) < m.commit:
-                ctx.send(src, Learn(self._first_unchosen(ctx)))
+                ctx.send(src, Learn(from_slot=self._first_unchosen(ctx)))
 
-    def _on_Learn(self, ctx, src, m):
+    @handles(Learn)
+    def _on_learn(self, ctx, src, m):
         chosen = ctx.storage["chosen"]
         items = [(s, chosen[s]) for s in sorted(k for k in chosen if k >= m.from_slot)]
         if items:
-            ctx.send(src, Chosen(tuple(items)))
-
-    def on_message(self, ctx, src, msg):
-        getattr(self, "_on_" + type(msg).__name__)(ctx, src, msg)
+            ctx.send(src, Chosen(items=tuple(items)))
 
     # -- clients -------------------------------------------------------------
     def on_request(self, ctx, op):
-        if op.f not in OPS:
-            ctx.fail(op, unknown_op_error(op.f))
+        if refuse_malformed(ctx, op):
             return
         if self.role != "leader":
             ctx.fail(op, "not the leader", leader=self.leader)
@@ -300,17 +314,16 @@ class MultiPaxos(Node):
         self.ids.add(op.id)
         s = self.next_slot
         self.next_slot += 1
-        value = Command(op.id, op.f, op.key, op.value)
+        value = Command(op=op.id, f=op.f, key=op.key, value=op.value)
         self.proposals[s] = value
         self.votes[s] = set()
         self.pending[op.id] = op
-        self._all(ctx, Accept(self.ballot, ((s, value),)))
+        self._all(ctx, Accept(ballot=self.ballot, items=((s, value),)))
 
     def status(self):
-        st = getattr(self, "_storage", {})
-        chosen = st.get("chosen", {})
+        chosen = self.storage.get("chosen", {})
         s = {"role": self.role, "leader": self.leader, "ballot": self.ballot,
-             "promised": st.get("promised"), "chosen": len(chosen)}
+             "promised": self.storage.get("promised"), "chosen": len(chosen)}
         s["log"] = [chosen.get(i) for i in range(max(chosen, default=-1) + 1)]
         return s
 
@@ -319,14 +332,11 @@ def build(n=3, seed=0, clients=3, workload=None, latency=(1.0, 5.0), client_time
           think=(0.0, 10.0), stop=None, **options):
     """A World of ``n`` Multi-Paxos replicas and ``clients`` key-value clients."""
     from ..sim import World
-    from ..workloads import kv_workload
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"Multi-Paxos needs at least one replica to form a majority, got n={n!r}")
-    MultiPaxos(**options)                                       # validate before building
+    count("n", n, 1, "Multi-Paxos needs at least one replica to form a majority")
+    make = validated(MultiPaxos, **options)
     w = World(seed=seed, latency=latency)
-    w.add_nodes(n, lambda: MultiPaxos(**options))
-    if clients:
-        w.add_clients(clients, workload or kv_workload(), timeout=client_timeout, think=think, stop=stop)
+    w.add_nodes(n, make)
+    add_kv_clients(w, clients, workload, timeout=client_timeout, think=think, stop=stop)
     return w
 
 

@@ -36,7 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
+from ._dispatch import HandlerNode, handles
+from ._options import count, majority, one_of, positive_ms, validated, world_of
 
 RETRIES = ("naive", "backoff", "leader")
 NO_BALLOT = (0, "")
@@ -82,21 +83,14 @@ class Decided:
     value: object
 
 
-def positive_ms(who, name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or not v > 0:
-        raise ConfigError(f"{who} {name} must be a positive number of ms, got {v!r}")
-    return float(v)
-
-
-class Paxos(Node):
+class Paxos(HandlerNode):
     def __init__(self, value=None, proposers=None, retry="backoff", timeout=100.0, backoff=20.0,
                  max_backoff=1000.0, forget_on_restart=False):
-        if retry not in RETRIES:
-            raise ConfigError(f"unknown retry policy {retry!r}; choose one of {', '.join(RETRIES)}")
-        self.timeout = positive_ms("paxos", "timeout", timeout)
-        self.backoff = positive_ms("paxos", "backoff", backoff)
-        self.max_backoff = positive_ms("paxos", "max_backoff", max_backoff)
-        self.retry, self.value, self.proposers = retry, value, proposers
+        self.retry = one_of("retry policy", retry, RETRIES)
+        self.timeout = positive_ms("paxos timeout", timeout)
+        self.backoff = positive_ms("paxos backoff", backoff)
+        self.max_backoff = positive_ms("paxos max_backoff", max_backoff)
+        self.value, self.proposers = value, proposers
         self.forget_on_restart = forget_on_restart
         self.learned = None
         self.tally: dict = {}           # ballot -> acceptors that accepted it
@@ -105,11 +99,9 @@ class Paxos(Node):
         self.phase = 0                  # 0 idle, 1 preparing, 2 accepting
         self.failures = 0
         self.heard: dict = {}           # proposer -> last time a message from it arrived
+        self.promises: dict = {}        # acceptor -> (accepted ballot, value) for the current ballot
 
     # -- helpers -------------------------------------------------------------
-    def _majority(self, ctx):
-        return len(ctx.nodes) // 2 + 1
-
     def _proposers(self, ctx):
         return list(self.proposers) if self.proposers is not None else list(ctx.nodes)
 
@@ -153,9 +145,9 @@ class Paxos(Node):
         st = ctx.storage
         st["round"] = max(st["round"], self.highest[0]) + 1
         self.ballot = (st["round"], ctx.id)
-        self.phase, self.promises, self.accepts = 1, {}, set()
+        self.phase, self.promises = 1, {}
         ctx.note("propose", ballot=self.ballot)
-        self._all(ctx, Prepare(self.ballot))
+        self._all(ctx, Prepare(ballot=self.ballot))
         ctx.set_timer("phase", self.timeout)
 
     def _failed(self, ctx, why):
@@ -189,22 +181,24 @@ class Paxos(Node):
     def on_message(self, ctx, src, msg):
         if src in self.heard:
             self.heard[src] = ctx.now
-        getattr(self, "_on_" + type(msg).__name__)(ctx, src, msg)
+        super().on_message(ctx, src, msg)
 
     # acceptor
-    def _on_Prepare(self, ctx, src, m):
+    @handles(Prepare)
+    def _on_prepare(self, ctx, src, m):
         st = ctx.storage
         self._see(m.ballot)
         if m.ballot >= st["promised"]:
             st["promised"] = m.ballot
             ab, av = st["accepted"] or (NO_BALLOT, None)
-            ctx.send(src, Promise(m.ballot, ab, av))
+            ctx.send(src, Promise(ballot=m.ballot, accepted_ballot=ab, accepted_value=av))
         else:
-            ctx.send(src, Nack(m.ballot, st["promised"]))
+            ctx.send(src, Nack(ballot=m.ballot, promised=st["promised"]))
         if self.retry == "naive" and self.phase and m.ballot > self.ballot:
             self._failed(ctx, "pre-empted")              # naive: fight back at once
 
-    def _on_Accept(self, ctx, src, m):
+    @handles(Accept)
+    def _on_accept(self, ctx, src, m):
         st = ctx.storage
         self._see(m.ballot)
         if m.ballot >= st["promised"]:
@@ -212,33 +206,36 @@ class Paxos(Node):
             if st["accepted"] != (m.ballot, m.value):
                 st["accepted"] = (m.ballot, m.value)
                 ctx.note("accept", slot=0, ballot=m.ballot, value=m.value)
-            self._all(ctx, Accepted(m.ballot, m.value))
+            self._all(ctx, Accepted(ballot=m.ballot, value=m.value))
         else:
-            ctx.send(src, Nack(m.ballot, st["promised"]))
+            ctx.send(src, Nack(ballot=m.ballot, promised=st["promised"]))
 
     # proposer
-    def _on_Promise(self, ctx, src, m):
+    @handles(Promise)
+    def _on_promise(self, ctx, src, m):
         if self.phase != 1 or m.ballot != self.ballot:
             return
         self.promises[src] = (m.accepted_ballot, m.accepted_value)
-        if len(self.promises) >= self._majority(ctx):
+        if len(self.promises) >= majority(len(ctx.nodes)):
             ab, av = max(self.promises.values(), key=lambda p: p[0])
             value = av if ab != NO_BALLOT else self.value
             self.phase = 2
-            self._all(ctx, Accept(self.ballot, value))
+            self._all(ctx, Accept(ballot=self.ballot, value=value))
             ctx.set_timer("phase", self.timeout)
 
-    def _on_Nack(self, ctx, src, m):
+    @handles(Nack)
+    def _on_nack(self, ctx, src, m):
         self._see(m.promised)
         if self.phase and m.ballot == self.ballot:
             self._failed(ctx, "nack")
 
     # learner
-    def _on_Accepted(self, ctx, src, m):
+    @handles(Accepted)
+    def _on_accepted(self, ctx, src, m):
         self._see(m.ballot)
         voters = self.tally.setdefault(m.ballot, set())
         voters.add(src)
-        if self.learned is None and len(voters) >= self._majority(ctx):
+        if self.learned is None and len(voters) >= majority(len(ctx.nodes)):
             self._learn(ctx, m.value, m.ballot)
 
     def _learn(self, ctx, value, ballot=None):
@@ -247,11 +244,13 @@ class Paxos(Node):
         ctx.cancel_timer("phase"), ctx.cancel_timer("retry"), ctx.cancel_timer("ask")
         ctx.note("learn", slot=0, value=value, ballot=ballot)
 
-    def _on_Ask(self, ctx, src, m):
+    @handles(Ask)
+    def _on_ask(self, ctx, src, m):
         if self.learned is not None:
-            ctx.send(src, Decided(self.learned))
+            ctx.send(src, Decided(value=self.learned))
 
-    def _on_Decided(self, ctx, src, m):
+    @handles(Decided)
+    def _on_decided(self, ctx, src, m):
         if self.learned is None:
             self._learn(ctx, m.value)
 
@@ -261,32 +260,31 @@ class Paxos(Node):
 
 def build(n=3, seed=0, proposers=("n1", "n2"), latency=(1.0, 5.0), values=None, **options):
     """A World of ``n`` Paxos nodes; ``proposers`` propose ``values[p]`` (default ``'v-<id>'``)."""
-    from ..sim import World
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"Paxos needs at least one acceptor to form a majority, got n={n!r}")
+    count("n", n, 1, "Paxos needs at least one acceptor to form a majority")
     names = [f"n{i}" for i in range(1, n + 1)]
     proposers = list(proposers) if proposers is not None else names
     unknown = [p for p in proposers if p not in names]
     if unknown or not proposers:
         raise ConfigError(f"proposers must be some of {', '.join(names)}, got {proposers!r}")
     values = dict(values or {})
-    Paxos(proposers=proposers, **options)                       # validate before building
-    w = World(seed=seed, latency=latency)
-    for name in names:
-        w.add_node(name, lambda name=name: Paxos(value=values.get(name), proposers=proposers, **options))
-    return w
+    return world_of({name: validated(Paxos, value=values.get(name), proposers=proposers, **options)
+                     for name in names}, seed, latency)
 
 
-DUEL_SEED = 0
-"""With naive retry, 3 nodes, proposers n1 and n2 and 1-2 ms links, this seed duels for seconds."""
+def dueling(retry="naive", seed=0, until=2000.0, link_ms=1.0):
+    """Two proposers, ``n1`` and ``n2``, start together on 3 nodes whose links all take ``link_ms``.
 
+    The duel is built, not found by trying seeds. With one constant link delay
+    and naive retry nothing in the run is drawn at random, so it is the same run
+    for every seed: each proposer learns of the other's higher ballot one step
+    after sending its own ``Prepare`` and fights back at once, so its rival's
+    ``Prepare`` always reaches the acceptors one step before its ``Accept`` does,
+    and every ``Accept`` is refused. Nothing is ever chosen.
 
-def dueling(retry="naive", seed=DUEL_SEED, until=2000.0, latency=(1.0, 2.0)):
-    """Two proposers start together; with ``retry='naive'`` and the named seed nothing is chosen.
-
-    The same call with ``retry='backoff'`` or ``'leader'`` decides within a few ms.
+    The same call with ``retry='backoff'`` (seeded random waits) or ``'leader'``
+    (one proposer stands by) decides within a few ms.
     """
-    w = build(3, seed=seed, proposers=("n1", "n2"), latency=latency, retry=retry)
+    w = build(3, seed=seed, proposers=("n1", "n2"), latency=link_ms, retry=retry)
     return w.run(until=until)
 
 

@@ -31,45 +31,15 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
+from ._dispatch import HandlerNode, handles
+from ._options import add_kv_clients, count, majority, one_of, positive_ms, validated
+from .kv import READS, WRITES, KVStore, answer, refuse_malformed  # noqa: F401  (WRITES: read by the checker)
 
 MODES = ("sync", "async")
 POLICIES = ("naive", "fenced")
-READS = ("read", "get")
-WRITES = ("write", "cas", "put", "append")
-OPS = READS + WRITES
 
 Entry = namedtuple("Entry", "epoch op f key value")
 """One log entry: the epoch that accepted it, the client op id, and the operation."""
-
-
-def apply_op(state, f, key, value):
-    """Apply one client operation to the dict ``state``; return (ok, result or error text).
-
-    read/write/cas act on a register (``key`` None; unset reads ``None``),
-    get/put/append on keys (unset reads ``""``, as in etcd and ZooKeeper);
-    append concatenates strings, cas takes ``[expected, new]``.
-    """
-    if f in READS:
-        return True, state.get(key, None if f == "read" else "")
-    if f in ("write", "put"):
-        state[key] = value
-        return True, value
-    if f == "append":
-        state[key] = (state.get(key) or "") + str(value)
-        return True, state[key]
-    if f == "cas":
-        if not isinstance(value, (list, tuple)) or len(value) != 2:
-            return False, f"cas needs [expected, new], got {value!r}"
-        if state.get(key) != value[0]:
-            return False, f"cas failed: value is {state.get(key)!r}, expected {value[0]!r}"
-        state[key] = value[1]
-        return True, value[1]
-    return False, f"unknown operation {f!r}; this state machine knows {', '.join(OPS)}"
-
-
-def unknown_op_error(f):
-    return f"unknown operation {f!r}; this state machine knows {', '.join(OPS)}"
 
 
 @dataclass(frozen=True)
@@ -108,34 +78,26 @@ class Refuse:
     epoch: int
 
 
-def _positive(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or v != v:
-        raise ConfigError(f"primary_backup {name} must be a positive number of ms, got {v!r}")
-    return float(v)
-
-
-class PrimaryBackup(Node):
+class PrimaryBackup(HandlerNode):
     """A replica that is primary, backup or (fenced only) candidate for promotion."""
 
     def __init__(self, mode="sync", policy="fenced", heartbeat=50.0, timeout=250.0, lease=None,
                  sync_acks=None):
-        if mode not in MODES:
-            raise ConfigError(f"unknown replication mode {mode!r}; choose 'sync' (acknowledge after the "
-                              "backups hold the write) or 'async' (acknowledge at once)")
-        if policy not in POLICIES:
-            raise ConfigError(f"unknown failover policy {policy!r}; choose 'naive' (promote on timeout) "
-                              "or 'fenced' (epochs granted by a majority, leases)")
-        if sync_acks is not None and (isinstance(sync_acks, bool) or not isinstance(sync_acks, int)
-                                      or sync_acks < 1):
-            raise ConfigError(f"sync_acks must be a positive number of backups (or None: every live "
-                              f"backup), got {sync_acks!r}")
-        self.mode, self.policy, self.sync_acks = mode, policy, sync_acks
-        self.heartbeat = _positive("heartbeat", heartbeat)
-        self.timeout = _positive("timeout", timeout)
+        self.mode = one_of("replication mode", mode, MODES,
+                           "'sync' acknowledges after the backups hold the write, 'async' at once")
+        self.policy = one_of("failover policy", policy, POLICIES,
+                             "'naive' promotes on timeout, 'fenced' needs epochs granted by a "
+                             "majority, and leases")
+        if sync_acks is not None:
+            count("sync_acks", sync_acks, 1, "sync_acks must be a positive number of backups "
+                                             "(or None: every live backup)")
+        self.sync_acks = sync_acks
+        self.heartbeat = positive_ms("primary_backup heartbeat", heartbeat)
+        self.timeout = positive_ms("primary_backup timeout", timeout)
         if self.timeout <= self.heartbeat:
             raise ConfigError(f"timeout ({timeout} ms) must exceed the heartbeat interval ({heartbeat} ms), "
                               "or backups suspect a healthy primary between two heartbeats")
-        self.lease = _positive("lease", lease if lease is not None else 0.8 * self.timeout)
+        self.lease = positive_ms("primary_backup lease", lease if lease is not None else 0.8 * self.timeout)
         if self.lease >= self.timeout:
             raise ConfigError(f"lease ({self.lease:g} ms) must be shorter than timeout ({self.timeout:g} ms): "
                               "backups wait timeout before granting a promotion, which is what makes "
@@ -143,14 +105,28 @@ class PrimaryBackup(Node):
         self.role = "backup"
         self.primary = None
         self.synced = None                  # (epoch, primary) whose full log copy this node holds
+        self.storage: dict = {}             # ctx.storage once started (epoch, log_epoch, log)
+        self.last_heard = 0.0               # when the primary (or a candidate's quiet) was last seen
+        self.my_timeout = self.timeout      # this node's randomized failover timeout
+        self.grants: dict = {}              # as candidate: granter -> (its log epoch, its log)
+        # as the primary
+        self.backups: list = []
+        self.match: dict = {}               # backup -> length of the log it holds for sure
+        self.next: dict = {}                # backup -> where the next Replicate starts
+        self.heard: dict = {}               # backup -> when it last acknowledged
+        self.ack_sent: dict = {}            # backup -> send time of the newest heartbeat it acked
+        self.ids: set = set()               # client op ids already in the log
+        self.promote_len = 0                # log length at promotion: reads wait until it is applied
+        self.commit = 0                     # entries before it are committed
+        self.applied = 0
+        self.kv = KVStore()
+        self.pending: dict = {}             # op id -> client op waiting for its entry to commit
+        self.held: list = []                # (op, outcome) replies waiting for a lease
 
     # -- helpers -------------------------------------------------------------
     @property
     def fenced(self):
         return self.policy == "fenced"
-
-    def _majority(self, ctx):
-        return len(ctx.nodes) // 2 + 1
 
     def _set(self, ctx, role):
         self.role = role
@@ -161,7 +137,7 @@ class PrimaryBackup(Node):
 
     # -- lifecycle -----------------------------------------------------------
     def on_start(self, ctx):
-        st = self._storage = ctx.storage
+        st = self.storage = ctx.storage
         first_boot = "epoch" not in st
         st.setdefault("epoch", 1)
         st.setdefault("log_epoch", 1)
@@ -187,9 +163,9 @@ class PrimaryBackup(Node):
         self.promote_len = len(st["log"])
         self.commit = len(st["log"]) if self.mode == "async" else 0
         self.applied = 0
-        self.state = {}
-        self.pending = {}                   # op id -> client op waiting for its entry to commit
-        self.held = []                      # replies waiting for a lease
+        self.kv = KVStore()
+        self.pending = {}
+        self.held = []
         self._set(ctx, "primary")
         ctx.note("promoted", epoch=st["epoch"], log_length=len(st["log"]))
         self._apply(ctx)
@@ -236,13 +212,13 @@ class PrimaryBackup(Node):
             return
         self._set(ctx, "candidate")
         self.grants = {ctx.id: (st["log_epoch"], tuple(st["log"]))}
-        ctx.broadcast(Promote(st["epoch"]))
+        ctx.broadcast(Promote(epoch=st["epoch"]))
         ctx.set_timer("elect", self.my_timeout)
         self._maybe_win(ctx)
 
     def _maybe_win(self, ctx):
         st = ctx.storage
-        if len(self.grants) < self._majority(ctx):
+        if len(self.grants) < majority(len(ctx.nodes)):
             return
         _, best_log = max(self.grants.values(), key=lambda g: (g[0], len(g[1])))   # most up to date
         st["log"] = list(best_log)
@@ -253,7 +229,8 @@ class PrimaryBackup(Node):
     # -- replication ---------------------------------------------------------
     def _ship(self, ctx, b):
         log, start = ctx.storage["log"], self.next[b]
-        ctx.send(b, Replicate(ctx.storage["epoch"], start, tuple(log[start:]), self.commit, ctx.now))
+        ctx.send(b, Replicate(epoch=ctx.storage["epoch"], start=start, entries=tuple(log[start:]),
+                              commit=self.commit, sent=ctx.now))
 
     def _live(self, ctx):
         return [b for b in self.backups if ctx.now - self.heard[b] <= self.timeout]
@@ -268,7 +245,7 @@ class PrimaryBackup(Node):
                 acked = [b for b in self.backups if self.match[b] >= idx]
                 enough = all(b in acked for b in live) if self.sync_acks is None else \
                     len(acked) >= min(self.sync_acks, len(self.backups))
-                if enough and (not self.fenced or 1 + len(acked) >= self._majority(ctx)):
+                if enough and (not self.fenced or 1 + len(acked) >= majority(len(ctx.nodes))):
                     self.commit = idx
                     break
         self._apply(ctx)
@@ -278,10 +255,10 @@ class PrimaryBackup(Node):
         while self.applied < self.commit:
             e = log[self.applied]
             self.applied += 1
-            ok, result = apply_op(self.state, e.f, e.key, e.value)
+            outcome = self.kv.execute(e.f, e.key, e.value)
             op = self.pending.pop(e.op, None)
             if op is not None:
-                self.held.append((op, ok, result))
+                self.held.append((op, outcome))
         self._flush_held(ctx)
 
     def lease_valid(self, ctx):
@@ -289,31 +266,25 @@ class PrimaryBackup(Node):
         if not self.fenced:
             return True
         times = sorted([ctx.now] + list(self.ack_sent.values()), reverse=True)
-        return ctx.now < times[self._majority(ctx) - 1] + self.lease
+        return ctx.now < times[majority(len(ctx.nodes)) - 1] + self.lease
 
     def _flush_held(self, ctx):
         if not self.held or not self.lease_valid(ctx):
             return
         held, self.held = self.held, []
-        for op, ok, result in held:
-            if ok:
-                ctx.reply(op, result)
-            else:
-                ctx.fail(op, result)
+        for op, outcome in held:
+            answer(ctx, op, outcome)
 
     # -- messages ------------------------------------------------------------
-    def on_message(self, ctx, src, msg):
-        handler = getattr(self, "_on_" + type(msg).__name__, None)
-        if handler is not None:
-            handler(ctx, src, msg)
-
-    def _on_Replicate(self, ctx, src, m):
+    @handles(Replicate)
+    def _on_replicate(self, ctx, src, m):
         st = ctx.storage
         if self.role == "primary" and (m.epoch, src) < (st["epoch"], ctx.id):
-            ctx.send(src, ReplicateAck(st["epoch"], 0, m.sent, False, True))   # I outrank you
+            ctx.send(src, ReplicateAck(epoch=st["epoch"], match=0, sent=m.sent, ok=False,
+                                       outranked=True))                   # I outrank you
             return
         if self.fenced and m.epoch < st["epoch"]:
-            ctx.send(src, ReplicateAck(st["epoch"], 0, m.sent, False))   # fencing: reject the old epoch
+            ctx.send(src, ReplicateAck(epoch=st["epoch"], match=0, sent=m.sent, ok=False))   # fenced
             return
         if self.role != "backup" or m.epoch > st["epoch"]:
             self._step_down(ctx, m.epoch)
@@ -323,12 +294,12 @@ class PrimaryBackup(Node):
         if self.synced != (m.epoch, src):
             # A new primary (or this node just restarted): take a full copy, then only append.
             if m.start != 0:
-                ctx.send(src, ReplicateAck(m.epoch, 0, m.sent, False))
+                ctx.send(src, ReplicateAck(epoch=m.epoch, match=0, sent=m.sent, ok=False))
                 return
             log[:] = [Entry(*x) for x in m.entries]
             self.synced = (m.epoch, src)
         elif m.start > len(log):
-            ctx.send(src, ReplicateAck(m.epoch, len(log), m.sent, False))
+            ctx.send(src, ReplicateAck(epoch=m.epoch, match=len(log), sent=m.sent, ok=False))
             return
         else:
             # Same primary: a late or duplicated message holds a prefix of what we have,
@@ -341,9 +312,10 @@ class PrimaryBackup(Node):
                 log.extend(Entry(*x) for x in m.entries[i:])
                 break
         st["log_epoch"] = m.epoch
-        ctx.send(src, ReplicateAck(m.epoch, m.start + len(m.entries), m.sent, True))
+        ctx.send(src, ReplicateAck(epoch=m.epoch, match=m.start + len(m.entries), sent=m.sent, ok=True))
 
-    def _on_ReplicateAck(self, ctx, src, m):
+    @handles(ReplicateAck)
+    def _on_replicate_ack(self, ctx, src, m):
         st = ctx.storage
         if m.epoch > st["epoch"] or m.outranked:
             if self.role != "backup":
@@ -363,21 +335,24 @@ class PrimaryBackup(Node):
             self.match[src] = min(self.match[src], self.next[src])
             self._ship(ctx, src)
 
-    def _on_Promote(self, ctx, src, m):
+    @handles(Promote)
+    def _on_promote(self, ctx, src, m):
         st = ctx.storage
         quiet = ctx.now - self.last_heard >= self.timeout or self.role == "candidate"
         if m.epoch > st["epoch"] and self.role != "primary" and quiet:
             self._step_down(ctx, m.epoch)
-            ctx.send(src, Grant(m.epoch, st["log_epoch"], tuple(st["log"])))
+            ctx.send(src, Grant(epoch=m.epoch, log_epoch=st["log_epoch"], log=tuple(st["log"])))
         else:
-            ctx.send(src, Refuse(st["epoch"]))
+            ctx.send(src, Refuse(epoch=st["epoch"]))
 
-    def _on_Grant(self, ctx, src, m):
+    @handles(Grant)
+    def _on_grant(self, ctx, src, m):
         if self.role == "candidate" and m.epoch == ctx.storage["epoch"]:
             self.grants[src] = (m.log_epoch, m.log)
             self._maybe_win(ctx)
 
-    def _on_Refuse(self, ctx, src, m):
+    @handles(Refuse)
+    def _on_refuse(self, ctx, src, m):
         if m.epoch > ctx.storage["epoch"]:
             ctx.storage["epoch"] = m.epoch
             if self.role != "backup":
@@ -385,8 +360,7 @@ class PrimaryBackup(Node):
 
     # -- clients -------------------------------------------------------------
     def on_request(self, ctx, op):
-        if op.f not in OPS:
-            ctx.fail(op, unknown_op_error(op.f))
+        if refuse_malformed(ctx, op):
             return
         if self.role != "primary":
             ctx.fail(op, "not the primary", leader=self.primary)
@@ -399,12 +373,12 @@ class PrimaryBackup(Node):
             if self.applied < self.promote_len:
                 ctx.fail(op, "new primary still catching up; retry")
             else:
-                ctx.reply(op, apply_op(self.state, op.f, op.key, None)[1])
+                answer(ctx, op, self.kv.execute(op.f, op.key, None))
             return
         if op.id in self.ids:
             return                          # a duplicated request: the first copy answers
         self.ids.add(op.id)
-        log.append(Entry(ctx.storage["epoch"], op.id, op.f, op.key, op.value))
+        log.append(Entry(epoch=ctx.storage["epoch"], op=op.id, f=op.f, key=op.key, value=op.value))
         self.pending[op.id] = op
         if self.mode == "sync":
             for b in self.backups:
@@ -412,7 +386,7 @@ class PrimaryBackup(Node):
         self._advance_commit(ctx)
 
     def status(self):
-        st = getattr(self, "_storage", {})
+        st = self.storage
         s = {"role": self.role, "primary": self.primary, "epoch": st.get("epoch"),
              "log_length": len(st.get("log", ())), "mode": self.mode, "policy": self.policy}
         if self.role == "primary":
@@ -424,12 +398,9 @@ def build(n=3, seed=0, mode="sync", policy="fenced", clients=3, workload=None, l
           client_timeout=500.0, think=(0.0, 10.0), stop=None, **options):
     """A World with ``n`` replicas (``n1`` starts as primary) and ``clients`` kv clients."""
     from ..sim import World
-    from ..workloads import kv_workload
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ConfigError(f"primary–backup needs at least 2 nodes (a primary and a backup), got {n!r}")
-    PrimaryBackup(mode=mode, policy=policy, **options)          # validate before building
+    count("n", n, 2, "primary–backup needs at least 2 nodes (a primary and a backup)")
+    make = validated(PrimaryBackup, mode=mode, policy=policy, **options)
     w = World(seed=seed, latency=latency)
-    w.add_nodes(n, lambda: PrimaryBackup(mode=mode, policy=policy, **options))
-    if clients:
-        w.add_clients(clients, workload or kv_workload(), timeout=client_timeout, think=think, stop=stop)
+    w.add_nodes(n, make)
+    add_kv_clients(w, clients, workload, timeout=client_timeout, think=think, stop=stop)
     return w

@@ -5,7 +5,7 @@ from faultlab import ConfigError, Harness
 from faultlab.check import primary_backup as check_pb
 from faultlab.protocols import primary_backup as pb
 from faultlab.protocols.primary_backup import (Grant, PrimaryBackup, Promote, Refuse, Replicate,
-                                               ReplicateAck, apply_op)
+                                               ReplicateAck)
 from faultlab.scenarios import primary_backup as scenarios
 from faultlab.workloads import Op
 
@@ -96,14 +96,12 @@ def test_unknown_client_operation_fails_with_the_known_ones():
     assert status == "fail" and "unknown operation 'incr'" in error and "append" in error
 
 
-def test_state_machine_semantics():
-    s = {}
-    assert apply_op(s, "get", "a", None) == (True, "") and apply_op(s, "read", None, None) == (True, None)
-    assert apply_op(s, "append", "a", "x") == (True, "x") and apply_op(s, "append", "a", "y") == (True, "xy")
-    assert apply_op(s, "write", None, 3) == (True, 3)
-    assert apply_op(s, "cas", None, [3, 4]) == (True, 4)
-    ok, why = apply_op(s, "cas", None, [3, 5])
-    assert not ok and "expected 3" in why and s[None] == 4
+def test_a_malformed_value_fails_before_it_reaches_the_log():
+    h = harness()
+    h.request("n1", Op(1, "c1", 0, "append", "k", 7))
+    (_, _, status, error), = h.replies
+    assert status == "fail" and "append needs a string value, got 7" in error
+    assert h.storage["n1"]["log"] == []
 
 
 # -- failover -----------------------------------------------------------------
@@ -166,7 +164,7 @@ def test_fenced_backup_rejects_the_old_epoch_and_the_old_primary_steps_down():
     msg = [m for _, d, m in h.take(src="n1") if d == "n2"][0]
     h.deliver("n2", "n1", msg)
     (_, _, ack), = h.take(src="n2")
-    assert ack == ReplicateAck(2, 0, msg.sent, False)
+    assert ack == ReplicateAck(epoch=2, match=0, sent=msg.sent, ok=False)
     h.deliver("n1", "n2", ack)
     assert h.roles["n1"] == ("backup", 2)
 
@@ -188,7 +186,7 @@ def test_a_backup_takes_a_full_copy_from_a_new_primary_then_only_appends():
     a, b = pb.Entry(2, 1, "put", "k", "a"), pb.Entry(2, 2, "put", "k", "b")
     h.storage["n2"]["log"].append(pb.Entry(1, 99, "put", "k", "lost"))
     h.deliver("n2", "n3", Replicate(2, 1, (b,), 0, 0.0))       # not a full copy: ask for one
-    assert h.take(src="n2")[0][2] == ReplicateAck(2, 0, 0.0, False)
+    assert h.take(src="n2")[0][2] == ReplicateAck(epoch=2, match=0, sent=0.0, ok=False)
     h.deliver("n2", "n3", Replicate(2, 0, (a,), 0, 0.0))
     assert h.storage["n2"]["log"] == [a] and h.nodes["n2"].primary == "n3"
     h.deliver("n2", "n3", Replicate(2, 1, (b,), 0, 1.0))
