@@ -12,30 +12,40 @@ module is private (re-exported by ``two_phase`` where its names were public).
 """
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..node import Node
-from ..sim.harness import Harness
+from ._dispatch import HandlerNode, handles
+from ._options import non_negative_ms, one_of, positive_ms, probability
 
 VOTE_RULES = ("yes", "no", "random")
 COORDINATOR = "co"
 
 
+# -- the messages both protocols send --------------------------------------------------------
+@dataclass(frozen=True)
+class Vote:
+    txn: str
+    yes: bool
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A participant has the outcome of ``txn`` in its log."""
+    txn: str
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """An uncertain participant asks: "what was decided for ``txn``?"."""
+    txn: str
+
+
 # -- option checks and small helpers -------------------------------------------------------
-def positive(name, v):
-    """``v`` as a float, or a ConfigError saying it must be a positive number of ms."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v) or not v > 0:
-        raise ConfigError(f"{name} must be a positive number of ms, got {v!r}")
-    return float(v)
-
-
 def check_vote(vote, no_rate):
-    if vote not in VOTE_RULES:
-        raise ConfigError(f"unknown vote rule {vote!r}; choose one of {', '.join(VOTE_RULES)} "
-                          "('random' votes no with probability no_rate, drawn from the seeded ctx.rng)")
-    if isinstance(no_rate, bool) or not isinstance(no_rate, (int, float)) or not 0 <= no_rate <= 1:
-        raise ConfigError(f"no_rate must be a probability in [0, 1], got {no_rate!r}")
+    one_of("vote rule", vote, VOTE_RULES,
+           "'random' votes no with probability no_rate, drawn from the seeded ctx.rng")
+    return probability("no_rate", no_rate)
 
 
 def check_participants(participants):
@@ -83,7 +93,7 @@ def vote_rules(names, vote, votes, no_rate):
 
 
 # -- the coordinator ---------------------------------------------------------------------
-class CommitCoordinator(Node):
+class CommitCoordinator(HandlerNode):
     """A coordinator's durable decision log and its announcement, for 2PC and 3PC alike.
 
     Durable storage: ``next`` (the last transaction number: ids are never
@@ -97,12 +107,10 @@ class CommitCoordinator(Node):
     request = None               # the first message, built as request(txn, key, value, participants)
     decide_cancels = ("votes",)  # the phase timers a decision makes pointless
 
-    def __init__(self, participants, vote_timeout, retry, script, **timeouts):
+    def __init__(self, participants, vote_timeout, retry, script):
         self.participants = check_participants(participants)
-        self.vote_timeout = positive("vote_timeout", vote_timeout)
-        for name, value in timeouts.items():       # the protocol's own timeouts, in its order
-            setattr(self, name, positive(name, value))
-        self.retry = positive("retry", retry)
+        self.vote_timeout = positive_ms("vote_timeout", vote_timeout)
+        self.retry = positive_ms("retry", retry)
         self.script = list(script)
         self.active: dict = {}       # txn -> per-transaction state while deciding   (volatile)
         self.unacked: dict = {}      # txn -> set of participants yet to acknowledge the decision
@@ -145,7 +153,7 @@ class CommitCoordinator(Node):
         self.active[txn] = self._new_txn(op)
         ctx.set_role("coordinator", n)
         ctx.note("begin", txn=txn, participants=list(self.participants), key=key, value=value)
-        msg = self.request(txn, key, value, self.participants)
+        msg = self.request(txn=txn, key=key, value=value, participants=self.participants)
         for p in self.participants:
             ctx.send(p, msg)
         ctx.set_timer(f"votes:{txn}", self.vote_timeout)
@@ -186,8 +194,10 @@ class CommitCoordinator(Node):
             ctx.send(p, self.outcome(txn, decision))
         ctx.set_timer(f"resend:{txn}", self.retry)
 
-    def _on_ack(self, ctx, src, txn):
+    @handles(Ack)
+    def _on_ack(self, ctx, src, msg):
         """Once every participant acknowledged, the transaction ends (logged: no more re-sends)."""
+        txn = msg.txn
         left = self.unacked.get(txn)
         if left is None or src not in left:
             return
@@ -203,7 +213,7 @@ class CommitCoordinator(Node):
 
 
 # -- the participant ---------------------------------------------------------------------
-class CommitParticipant(Node):
+class CommitParticipant(HandlerNode):
     """A participant's vote rule, work time and no-wait locks, for 2PC and 3PC alike.
 
     Durable storage: ``txns`` (txn -> record with 'state'), ``data`` (committed
@@ -211,12 +221,9 @@ class CommitParticipant(Node):
     """
 
     def __init__(self, coordinator, vote, no_rate, work_time):
-        check_vote(vote, no_rate)
         self.coordinator = coordinator
-        self.vote, self.no_rate = vote, float(no_rate)
-        if isinstance(work_time, bool) or not isinstance(work_time, (int, float)) or not work_time >= 0:
-            raise ConfigError(f"work_time must be a non-negative number of ms, got {work_time!r}")
-        self.work_time = float(work_time)
+        self.vote, self.no_rate = vote, check_vote(vote, no_rate)
+        self.work_time = non_negative_ms("work_time", work_time)
         self.working: dict = {}      # txn -> first message (volatile: a crash while working aborts it)
         self.locks: dict = {}        # key -> txn
 
@@ -253,29 +260,6 @@ class CommitParticipant(Node):
 
 
 # -- building runs -------------------------------------------------------------------------
-def build_world(made, seed, latency):
-    """A World running ``{node id: factory}``."""
-    from ..sim import World
-    world = World(seed=seed, latency=latency)
-    for name, make in made.items():
-        world.add_node(name, make)
-    return world
-
-
-class RoleHarness(Harness):
-    """A Harness whose nodes run different classes: ``{name: factory}``."""
-
-    def __init__(self, factories, seed=0, start=True):
-        self.factories = dict(factories)
-        super().__init__(None, names=list(self.factories), seed=seed, start=start)
-
-    def boot(self, name):
-        self.factory = self.factories[name]
-        return super().boot(name)
-
-    crash_and_restart = boot
-
-
 def txn_workload(keys=2, values=10):
     """Client workload: ('txn', key, value) over a few keys, so transactions contend for locks."""
     names = [f"k{i}" for i in range(keys)]

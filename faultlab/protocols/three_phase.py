@@ -26,14 +26,14 @@ aborts (``faultlab.scenarios.commit.partition_3pc`` shows it, and the checker
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ._commit import (COORDINATOR, CommitCoordinator, CommitParticipant, RoleHarness, build_world,
-                      force, names_of, positive, txn_number, txn_workload, vote_rules)
-from .two_phase import Ack, DecisionRequest, Vote
+from ._commit import (COORDINATOR, Ack, CommitCoordinator, CommitParticipant, DecisionRequest,
+                      Vote, force, names_of, txn_number, txn_workload, vote_rules)
+from ._dispatch import handles
+from ._options import positive_ms, validated, world_of
 
 __all__ = ["ThreePhaseCoordinator", "ThreePhaseParticipant", "CanCommit", "PreCommit", "PreCommitAck",
            "DoCommit", "Abort", "StateRequest", "StateReply", "build", "factories", "harness",
@@ -84,7 +84,7 @@ class StateReply:
 
 
 def _outcome(decision, txn):
-    return DoCommit(txn) if decision == "commit" else Abort(txn)
+    return DoCommit(txn=txn) if decision == "commit" else Abort(txn=txn)
 
 
 class ThreePhaseCoordinator(CommitCoordinator):
@@ -101,7 +101,8 @@ class ThreePhaseCoordinator(CommitCoordinator):
     decide_cancels = ("votes", "acks", "ask")
 
     def __init__(self, participants, vote_timeout=50.0, ack_timeout=50.0, retry=100.0, script=()):
-        super().__init__(participants, vote_timeout, retry, script, ack_timeout=ack_timeout)
+        super().__init__(participants, vote_timeout, retry, script)
+        self.ack_timeout = positive_ms("ack_timeout", ack_timeout)
 
     def outcome(self, txn, decision):
         return _outcome(decision, txn)
@@ -119,33 +120,52 @@ class ThreePhaseCoordinator(CommitCoordinator):
                 ctx.set_timer(f"ask:{txn}", 0)
         self._schedule_script(ctx)
 
-    def on_message(self, ctx, src, msg):
-        txn = msg.txn
+    def _repeat_decision(self, ctx, src, txn):
+        """If ``txn`` is decided, answer ``src`` with the outcome (and say so)."""
         decided = ctx.storage.get("decisions", {}).get(txn)
-        t = self.active.get(txn)
-        if isinstance(msg, Ack):
-            self._on_ack(ctx, src, txn)
-        elif isinstance(msg, (DoCommit, Abort)):            # a participant tells us the outcome
-            if decided is None:
-                self.decide(ctx, txn, "commit" if isinstance(msg, DoCommit) else "abort",
-                            reason=f"learned from {src}")
-        elif decided is not None:
-            if isinstance(msg, (Vote, PreCommitAck, DecisionRequest, StateRequest)):
-                ctx.send(src, _outcome(decided, txn))
-        elif isinstance(msg, Vote) and t is not None and t["phase"] == "votes":
-            t["votes"][src] = msg.yes
-            if not msg.yes:
-                self.decide(ctx, txn, "abort", reason=f"{src} voted no")
-            elif all(t["votes"].get(p) for p in self.participants):
-                self._precommit(ctx, txn)
-        elif isinstance(msg, PreCommitAck) and t is not None and t["phase"] == "acks":
-            t["acks"].add(src)
-            if t["acks"] >= set(self.participants):
-                self.decide(ctx, txn, "commit", reason="all acknowledged PreCommit")
-        elif isinstance(msg, DecisionRequest) and t is None \
-                and txn not in ctx.storage.get("precommitted", {}):
+        if decided is not None:
+            ctx.send(src, _outcome(decided, txn))
+        return decided is not None
+
+    @handles(DoCommit, Abort)
+    def _on_outcome(self, ctx, src, msg):
+        """A participant tells us the outcome (its termination protocol decided)."""
+        if msg.txn not in ctx.storage.get("decisions", {}):
+            self.decide(ctx, msg.txn, "commit" if isinstance(msg, DoCommit) else "abort",
+                        reason=f"learned from {src}")
+
+    @handles(Vote)
+    def _on_vote(self, ctx, src, msg):
+        t = self.active.get(msg.txn)
+        if self._repeat_decision(ctx, src, msg.txn) or t is None or t["phase"] != "votes":
+            return
+        t["votes"][src] = msg.yes
+        if not msg.yes:
+            self.decide(ctx, msg.txn, "abort", reason=f"{src} voted no")
+        elif all(t["votes"].get(p) for p in self.participants):
+            self._precommit(ctx, msg.txn)
+
+    @handles(PreCommitAck)
+    def _on_precommit_ack(self, ctx, src, msg):
+        t = self.active.get(msg.txn)
+        if self._repeat_decision(ctx, src, msg.txn) or t is None or t["phase"] != "acks":
+            return
+        t["acks"].add(src)
+        if t["acks"] >= set(self.participants):
+            self.decide(ctx, msg.txn, "commit", reason="all acknowledged PreCommit")
+
+    @handles(DecisionRequest)
+    def _on_decision_request(self, ctx, src, msg):
+        txn = msg.txn
+        if self._repeat_decision(ctx, src, txn):
+            return
+        if txn not in self.active and txn not in ctx.storage.get("precommitted", {}):
             # Never sent PreCommit, so nobody can be precommitted, so nobody commits: abort is safe.
             self.decide(ctx, txn, "abort", reason="presumed abort (no PreCommit was sent)")
+
+    @handles(StateRequest)
+    def _on_state_request(self, ctx, src, msg):
+        self._repeat_decision(ctx, src, msg.txn)     # undecided: the coordinator has no say here
 
     def _precommit(self, ctx, txn):
         self.active[txn]["phase"] = "acks"
@@ -153,7 +173,7 @@ class ThreePhaseCoordinator(CommitCoordinator):
         force(ctx, "precommitted", {txn: True})
         ctx.note("precommit", txn=txn)
         for p in self.participants:
-            ctx.send(p, PreCommit(txn))
+            ctx.send(p, PreCommit(txn=txn))
         ctx.set_timer(f"acks:{txn}", self.ack_timeout)
 
     def on_timer(self, ctx, name):
@@ -168,7 +188,7 @@ class ThreePhaseCoordinator(CommitCoordinator):
             self.decide(ctx, arg, "commit", reason=f"ack timeout (no ack from {', '.join(missing)})")
         elif kind == "ask" and arg not in ctx.storage.get("decisions", {}):
             for p in self.participants:
-                ctx.send(p, DecisionRequest(arg))
+                ctx.send(p, DecisionRequest(txn=arg))
             ctx.set_timer(name, self.retry)
         else:
             super().on_timer(ctx, name)          # re-send a decision; start a scripted transaction
@@ -186,9 +206,9 @@ class ThreePhaseParticipant(CommitParticipant):
                  timeout=150.0, collect=30.0, retry=100.0):
         super().__init__(coordinator, vote, no_rate, work_time)
         self.rank = rank
-        self.timeout = positive("timeout", timeout)
-        self.collect = positive("collect", collect)
-        self.retry = positive("retry", retry)
+        self.timeout = positive_ms("timeout", timeout)
+        self.collect = positive_ms("collect", collect)
+        self.retry = positive_ms("retry", retry)
         if self.collect * 2 >= self.timeout:
             raise ConfigError(f"collect ({self.collect:g} ms) must be under half the timeout "
                               f"({self.timeout:g} ms): a termination round (states, then acks) has to "
@@ -226,63 +246,72 @@ class ThreePhaseParticipant(CommitParticipant):
                 ctx.set_timer(f"ask:{txn}", 0)
 
     # -- messages ----------------------------------------------------------------------
-    def on_message(self, ctx, src, msg):
-        txn = msg.txn
-        state = self._state(ctx, txn)
-        if isinstance(msg, CanCommit):
-            self._on_cancommit(ctx, msg, state)
-        elif isinstance(msg, PreCommit):
-            if state == "uncertain":
-                self._set_state(ctx, txn, "precommitted")
-                ctx.note("precommit", txn=txn, via=src)
-                if txn not in self.rounds:
-                    self._wait(ctx, txn)
-            if state in ("uncertain", "precommitted"):
-                ctx.send(src, PreCommitAck(txn))
-            elif state in FINAL:
-                ctx.send(src, _outcome(FINAL[state], txn))
-        elif isinstance(msg, (DoCommit, Abort)):
-            decision = "commit" if isinstance(msg, DoCommit) else "abort"
-            if state in FINAL:
-                ctx.send(src, Ack(txn))
-            elif decision == "abort" or state in ("uncertain", "precommitted"):
-                self._finish(ctx, txn, decision, via=src)
-                ctx.send(src, Ack(txn))
-        elif isinstance(msg, (StateRequest, DecisionRequest)):
-            self._on_asked(ctx, src, msg, state)
-        elif isinstance(msg, StateReply):
-            r = self.rounds.get(txn)
-            if r is not None and r["phase"] == "states" and (not msg.recovered or msg.state in FINAL):
-                r["states"][src] = msg.state
-        elif isinstance(msg, PreCommitAck):
-            r = self.rounds.get(txn)
-            if r is not None and r["phase"] == "acks":
-                r["acks"].add(src)
-                if r["acks"] >= r["need"]:
-                    self._conclude(ctx, txn, "commit", "termination: all acknowledged PreCommit")
-
-    def _on_cancommit(self, ctx, msg, state):
+    @handles(CanCommit)
+    def _on_cancommit(self, ctx, src, msg):
+        state = self._state(ctx, msg.txn)
         if state is not None:                            # duplicate CanCommit: repeat our vote
-            ctx.send(self.coordinator, Vote(msg.txn, state != "aborted"))
+            ctx.send(self.coordinator, Vote(txn=msg.txn, yes=state != "aborted"))
             return
         self._start_work(ctx, msg)                       # lock the key (or vote no), work, then vote
+
+    @handles(PreCommit)
+    def _on_precommit(self, ctx, src, msg):
+        txn, state = msg.txn, self._state(ctx, msg.txn)
+        if state == "uncertain":
+            self._set_state(ctx, txn, "precommitted")
+            ctx.note("precommit", txn=txn, via=src)
+            if txn not in self.rounds:
+                self._wait(ctx, txn)
+        if state in ("uncertain", "precommitted"):
+            ctx.send(src, PreCommitAck(txn=txn))
+        elif state in FINAL:
+            ctx.send(src, _outcome(FINAL[state], txn))
+
+    @handles(DoCommit, Abort)
+    def _on_outcome(self, ctx, src, msg):
+        txn, state = msg.txn, self._state(ctx, msg.txn)
+        decision = "commit" if isinstance(msg, DoCommit) else "abort"
+        if state in FINAL:
+            ctx.send(src, Ack(txn=txn))
+        elif decision == "abort" or state in ("uncertain", "precommitted"):
+            self._finish(ctx, txn, decision, via=src)
+            ctx.send(src, Ack(txn=txn))
+
+    @handles(Ack)
+    def _on_ack(self, ctx, src, msg):
+        """A peer has the outcome this node announced as terminator; nothing is waiting for it."""
+
+    @handles(StateReply)
+    def _on_state_reply(self, ctx, src, msg):
+        r = self.rounds.get(msg.txn)
+        if r is not None and r["phase"] == "states" and (not msg.recovered or msg.state in FINAL):
+            r["states"][src] = msg.state
+
+    @handles(PreCommitAck)
+    def _on_precommit_ack(self, ctx, src, msg):
+        r = self.rounds.get(msg.txn)
+        if r is not None and r["phase"] == "acks":
+            r["acks"].add(src)
+            if r["acks"] >= r["need"]:
+                self._conclude(ctx, msg.txn, "commit", "termination: all acknowledged PreCommit")
 
     def _vote_no(self, ctx, txn, reason):
         self._set_state(ctx, txn, "aborted")
         ctx.note("vote", txn=txn, vote="no", reason=reason)
         ctx.note("abort", txn=txn, via="own no vote")
-        ctx.send(self.coordinator, Vote(txn, False))
+        ctx.send(self.coordinator, Vote(txn=txn, yes=False))
 
-    def _on_asked(self, ctx, src, msg, state):
-        txn = msg.txn
+    @handles(StateRequest, DecisionRequest)
+    def _on_asked(self, ctx, src, msg):
+        txn, state = msg.txn, self._state(ctx, msg.txn)
         if state in FINAL:
             ctx.send(src, _outcome(FINAL[state], txn))
         elif state is None:
             # Not voted yet: abort on our own (the coordinator cannot commit without us) and say so.
             self._finish(ctx, txn, "abort", via=f"unilateral (not yet voted, asked by {src})")
-            ctx.send(src, Abort(txn))
+            ctx.send(src, Abort(txn=txn))
         elif isinstance(msg, StateRequest):
-            ctx.send(src, StateReply(txn, state, txn in self.recovered))
+            ctx.send(src, StateReply(txn=txn, state=state, recovered=txn in self.recovered))
             ranked = self._log(ctx)[txn].get("participants", [])
             if txn not in self.recovered and src in ranked and ranked.index(src) < self.rank:
                 self.rounds.pop(txn, None)            # a lower rank is terminating: defer to it
@@ -303,7 +332,7 @@ class ThreePhaseParticipant(CommitParticipant):
             self._conclude(ctx, txn, "commit", "termination: ack timeout")
         elif kind == "ask" and state in ("uncertain", "precommitted"):
             for p in [self.coordinator] + self._peers(ctx, txn):
-                ctx.send(p, DecisionRequest(txn))
+                ctx.send(p, DecisionRequest(txn=txn))
             ctx.set_timer(name, self.retry)
 
     def _cast_vote(self, ctx, txn):
@@ -315,7 +344,7 @@ class ThreePhaseParticipant(CommitParticipant):
         self._set_state(ctx, txn, "uncertain", key=msg.key, value=msg.value,
                         participants=sorted(msg.participants))
         ctx.note("vote", txn=txn, vote="yes")
-        ctx.send(self.coordinator, Vote(txn, True))
+        ctx.send(self.coordinator, Vote(txn=txn, yes=True))
         self._wait(ctx, txn)
 
     # -- termination protocol -----------------------------------------------------------
@@ -323,7 +352,7 @@ class ThreePhaseParticipant(CommitParticipant):
         ctx.note("terminate", txn=txn, state=self._state(ctx, txn))
         self.rounds[txn] = {"phase": "states", "states": {ctx.id: self._state(ctx, txn)}}
         for p in self._peers(ctx, txn) + [self.coordinator]:
-            ctx.send(p, StateRequest(txn))
+            ctx.send(p, StateRequest(txn=txn))
         ctx.set_timer(f"collect:{txn}", self.collect)
 
     def _decide_round(self, ctx, txn):
@@ -343,7 +372,7 @@ class ThreePhaseParticipant(CommitParticipant):
                 self._conclude(ctx, txn, "commit", "termination: all reachable were precommitted")
                 return
             for p in sorted(need):
-                ctx.send(p, PreCommit(txn))
+                ctx.send(p, PreCommit(txn=txn))
             ctx.set_timer(f"acks:{txn}", self.collect)
         else:
             self._conclude(ctx, txn, "abort",
@@ -382,20 +411,19 @@ def factories(participants=3, vote="yes", votes=None, no_rate=0.2, vote_timeout=
     """``{node id: factory}`` for one 3PC coordinator and its participants; bad options raise here."""
     names = names_of(participants)
     rules = vote_rules(names, vote, votes, no_rate)
-    out = {coordinator: functools.partial(ThreePhaseCoordinator, names, vote_timeout=vote_timeout,
-                                          ack_timeout=ack_timeout, retry=retry, script=script)}
+    out = {coordinator: validated(ThreePhaseCoordinator, names, vote_timeout=vote_timeout,
+                                  ack_timeout=ack_timeout, retry=retry, script=script)}
     co = out[coordinator]()
-    wait = positive("timeout", timeout)
+    wait = positive_ms("timeout", timeout)
     if wait <= max(co.vote_timeout, co.ack_timeout):
         raise ConfigError(f"participant timeout ({wait:g} ms) must exceed the coordinator's vote_timeout "
                           f"and ack_timeout ({co.vote_timeout:g}, {co.ack_timeout:g} ms), or participants "
                           "give up on a coordinator that is only waiting for slow votes")
     ranked = sorted(names)
     for p in names:
-        out[p] = functools.partial(ThreePhaseParticipant, coordinator=coordinator,
-                                   rank=ranked.index(p), vote=rules[p], no_rate=no_rate,
-                                   work_time=work_time, timeout=timeout, collect=collect, retry=retry)
-        out[p]()
+        out[p] = validated(ThreePhaseParticipant, coordinator=coordinator, rank=ranked.index(p),
+                           vote=rules[p], no_rate=no_rate, work_time=work_time, timeout=timeout,
+                           collect=collect, retry=retry)
     return out
 
 
@@ -406,9 +434,10 @@ def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
     ``ack_timeout`` (coordinator), ``timeout``, ``collect`` (participants), ``retry``,
     ``work_time``, ``script``.
     """
-    return build_world(factories(participants, **options), seed, latency)
+    return world_of(factories(participants, **options), seed, latency)
 
 
 def harness(participants=3, seed=0, **options):
     """A hand-stepping Harness with the 3PC coordinator and participants wired up."""
-    return RoleHarness(factories(participants, **options), seed=seed)
+    from ..sim.harness import Harness
+    return Harness(factories(participants, **options), seed=seed)

@@ -24,14 +24,16 @@ Trace notes (read by ``faultlab.check.commit``): coordinator ``begin``,
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
-# The helpers 2PC shares with 3PC; re-exported here, where they were first defined.
-from ._commit import (COORDINATOR, VOTE_RULES, CommitCoordinator, CommitParticipant,  # noqa: F401
-                      RoleHarness, build_world, check_participants, check_vote, force, names_of,
-                      participant_names, positive, txn_number, txn_workload, vote_rules)
+# What 2PC shares with 3PC; the shared messages, COORDINATOR and txn_workload are
+# re-exported here, where they were first defined.
+from ._commit import (COORDINATOR, VOTE_RULES, Ack, CommitCoordinator,  # noqa: F401
+                      CommitParticipant, DecisionRequest, Vote, force, names_of, txn_number,
+                      txn_workload, vote_rules)
+from ._dispatch import handles
+from ._options import positive_ms, validated, world_of
 
 
 @dataclass(frozen=True)
@@ -43,26 +45,9 @@ class Prepare:
 
 
 @dataclass(frozen=True)
-class Vote:
-    txn: str
-    yes: bool
-
-
-@dataclass(frozen=True)
 class Decision:
     txn: str
     decision: str          # "commit" or "abort"
-
-
-@dataclass(frozen=True)
-class Ack:
-    txn: str
-
-
-@dataclass(frozen=True)
-class DecisionRequest:
-    """An uncertain participant asks: "what was decided for ``txn``?"."""
-    txn: str
 
 
 class TwoPhaseCoordinator(CommitCoordinator):
@@ -85,7 +70,7 @@ class TwoPhaseCoordinator(CommitCoordinator):
         super().__init__(participants, vote_timeout, retry, script)
 
     def outcome(self, txn, decision):
-        return Decision(txn, decision)
+        return Decision(txn=txn, decision=decision)
 
     # -- lifecycle -------------------------------------------------------------
     def on_start(self, ctx):
@@ -94,18 +79,11 @@ class TwoPhaseCoordinator(CommitCoordinator):
         self._schedule_script(ctx)
 
     # -- phase 1: votes ----------------------------------------------------------
-    def on_message(self, ctx, src, msg):
-        if isinstance(msg, Vote):
-            self._on_vote(ctx, src, msg)
-        elif isinstance(msg, Ack):
-            self._on_ack(ctx, src, msg.txn)
-        elif isinstance(msg, DecisionRequest):
-            self._on_request_decision(ctx, src, msg.txn)
-
+    @handles(Vote)
     def _on_vote(self, ctx, src, msg):
         decided = ctx.storage.get("decisions", {}).get(msg.txn)
         if decided is not None:                      # late or duplicate vote: repeat the outcome
-            ctx.send(src, Decision(msg.txn, decided))
+            ctx.send(src, self.outcome(msg.txn, decided))
             return
         t = self.active.get(msg.txn)
         if t is None:                                # a transaction from before our crash
@@ -125,16 +103,18 @@ class TwoPhaseCoordinator(CommitCoordinator):
             super().on_timer(ctx, name)          # re-send a decision; start a scripted transaction
 
     # -- phase 2: the decision (decide, announce, acks: see CommitCoordinator) -------
-    def _on_request_decision(self, ctx, src, txn):
+    @handles(DecisionRequest)
+    def _on_request_decision(self, ctx, src, msg):
+        txn = msg.txn
         decided = ctx.storage.get("decisions", {}).get(txn)
         if decided is not None:
-            ctx.send(src, Decision(txn, decided))
+            ctx.send(src, self.outcome(txn, decided))
         elif txn not in self.active:
             # Presumed abort: no logged decision and not running now, so nobody was told
             # "commit", and this incarnation will never decide it. Log it so we stay consistent.
             force(ctx, "decisions", {txn: "abort"})
             ctx.note("decide", txn=txn, decision="abort", reason="presumed abort (no decision logged)")
-            ctx.send(src, Decision(txn, "abort"))
+            ctx.send(src, self.outcome(txn, "abort"))
         # else: still collecting votes; the participant will ask again
 
 
@@ -150,8 +130,8 @@ class TwoPhaseParticipant(CommitParticipant):
     def __init__(self, coordinator=COORDINATOR, vote="yes", no_rate=0.2, work_time=2.0,
                  decision_timeout=100.0, retry=100.0, cooperative=True):
         super().__init__(coordinator, vote, no_rate, work_time)
-        self.decision_timeout = positive("decision_timeout", decision_timeout)
-        self.retry = positive("retry", retry)
+        self.decision_timeout = positive_ms("decision_timeout", decision_timeout)
+        self.retry = positive_ms("retry", retry)
         self.cooperative = cooperative
         self.asked: set = set()
 
@@ -172,19 +152,12 @@ class TwoPhaseParticipant(CommitParticipant):
             ctx.set_role("working")
 
     # -- phase 1 ---------------------------------------------------------------------
-    def on_message(self, ctx, src, msg):
-        if isinstance(msg, Prepare):
-            self._on_prepare(ctx, msg)
-        elif isinstance(msg, Decision):
-            self._on_decision(ctx, src, msg)
-        elif isinstance(msg, DecisionRequest):
-            self._on_peer_request(ctx, src, msg.txn)
-
-    def _on_prepare(self, ctx, msg):
+    @handles(Prepare)
+    def _on_prepare(self, ctx, src, msg):
         rec = self._log(ctx).get(msg.txn)
         if rec is not None:                              # duplicate Prepare: repeat our vote
             if rec["state"] in ("prepared", "aborted"):
-                ctx.send(self.coordinator, Vote(msg.txn, rec["state"] == "prepared"))
+                ctx.send(self.coordinator, Vote(txn=msg.txn, yes=rec["state"] == "prepared"))
             return
         self._start_work(ctx, msg)                       # lock the key (or vote no), work, then vote
 
@@ -199,7 +172,7 @@ class TwoPhaseParticipant(CommitParticipant):
                                   "participants": list(msg.participants)}})
         ctx.note("vote", txn=txn, vote="yes")
         ctx.set_role("prepared", txn_number(txn))
-        ctx.send(self.coordinator, Vote(txn, True))
+        ctx.send(self.coordinator, Vote(txn=txn, yes=True))
         ctx.set_timer(f"ask:{txn}", self.decision_timeout)
 
     def _vote_no(self, ctx, txn, reason):
@@ -207,7 +180,7 @@ class TwoPhaseParticipant(CommitParticipant):
         ctx.note("vote", txn=txn, vote="no", reason=reason)
         ctx.note("abort", txn=txn, via="own no vote")
         self._show(ctx, "aborted", txn)
-        ctx.send(self.coordinator, Vote(txn, False))
+        ctx.send(self.coordinator, Vote(txn=txn, yes=False))
 
     def _show(self, ctx, state, txn):
         """Announce ``state`` -- unless another transaction is still prepared (that matters more)."""
@@ -226,23 +199,24 @@ class TwoPhaseParticipant(CommitParticipant):
             if txn not in self.asked:
                 self.asked.add(txn)
                 ctx.note("inquire", txn=txn)
-            ctx.send(self.coordinator, DecisionRequest(txn))
+            ctx.send(self.coordinator, DecisionRequest(txn=txn))
             if self.cooperative:
                 for p in self._log(ctx)[txn]["participants"]:
                     if p != ctx.id:
-                        ctx.send(p, DecisionRequest(txn))
+                        ctx.send(p, DecisionRequest(txn=txn))
             ctx.set_timer(name, self.retry)
 
+    @handles(Decision)
     def _on_decision(self, ctx, src, msg):
         rec = self._log(ctx).get(msg.txn)
         state = rec["state"] if rec else None
         if state in ("committed", "aborted"):
-            ctx.send(self.coordinator, Ack(msg.txn))
+            ctx.send(self.coordinator, Ack(txn=msg.txn))
             return
         if msg.decision == "commit" and state != "prepared":
             return          # cannot happen without our yes vote; ignore rather than corrupt
         self._finish(ctx, msg.txn, msg.decision, via=src)
-        ctx.send(self.coordinator, Ack(msg.txn))
+        ctx.send(self.coordinator, Ack(txn=msg.txn))
 
     def _finish(self, ctx, txn, decision, via):
         rec = self._log(ctx).get(txn, {})
@@ -258,14 +232,17 @@ class TwoPhaseParticipant(CommitParticipant):
         ctx.note(decision, txn=txn, via=via)
         self._show(ctx, state, txn)
 
-    def _on_peer_request(self, ctx, src, txn):
+    @handles(DecisionRequest)
+    def _on_peer_request(self, ctx, src, msg):
+        txn = msg.txn
         rec = self._log(ctx).get(txn)
         if rec is None:
             # We have not voted: we may still abort on our own, and say so (we will vote no).
             self._finish(ctx, txn, "abort", via="unilateral (not yet voted, asked by a peer)")
-            ctx.send(src, Decision(txn, "abort"))
+            ctx.send(src, Decision(txn=txn, decision="abort"))
         elif rec["state"] in ("committed", "aborted"):
-            ctx.send(src, Decision(txn, "commit" if rec["state"] == "committed" else "abort"))
+            ctx.send(src, Decision(txn=txn, decision="commit" if rec["state"] == "committed"
+                                   else "abort"))
         # prepared: we are just as uncertain; stay silent
 
     def status(self):
@@ -278,15 +255,12 @@ def factories(participants=3, vote="yes", votes=None, no_rate=0.2, vote_timeout=
     """``{node id: factory}`` for one coordinator and its participants; bad options raise here."""
     names = names_of(participants)
     rules = vote_rules(names, vote, votes, no_rate)
-    out = {coordinator: functools.partial(TwoPhaseCoordinator, names, vote_timeout=vote_timeout,
-                                          retry=retry, script=script)}
+    out = {coordinator: validated(TwoPhaseCoordinator, names, vote_timeout=vote_timeout, retry=retry,
+                                  script=script)}
     for p in names:
-        out[p] = functools.partial(TwoPhaseParticipant, coordinator=coordinator, vote=rules[p],
-                                   no_rate=no_rate, work_time=work_time,
-                                   decision_timeout=decision_timeout, retry=retry,
-                                   cooperative=cooperative)
-    for make in out.values():
-        make()                              # build one of each now, so a ConfigError surfaces here
+        out[p] = validated(TwoPhaseParticipant, coordinator=coordinator, vote=rules[p], no_rate=no_rate,
+                           work_time=work_time, decision_timeout=decision_timeout, retry=retry,
+                           cooperative=cooperative)
     return out
 
 
@@ -298,10 +272,10 @@ def build(participants=3, seed=0, latency=(1.0, 5.0), **options):
     ``decision_timeout``, ``retry``, ``work_time``, ``cooperative``, ``script``.
     Add clients with ``world.add_clients(n, txn_workload(), targets=['co'])``.
     """
-    return build_world(factories(participants, **options), seed, latency)
+    return world_of(factories(participants, **options), seed, latency)
 
 
 def harness(participants=3, seed=0, **options):
     """A hand-stepping :class:`faultlab.sim.Harness` with the coordinator and participants wired up."""
-    return RoleHarness(factories(participants, **options), seed=seed)
-
+    from ..sim.harness import Harness
+    return Harness(factories(participants, **options), seed=seed)

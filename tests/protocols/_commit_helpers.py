@@ -17,7 +17,7 @@ def begin_and_vote(h, first, key="x", value=1):
 
 def notes(h, node, text):
     """The fields of every ``text`` note written by ``node``, in order."""
-    return [f for n, t, f in h.notes if n == node and t == text]
+    return [{k: v for k, v in r.info.items() if k != "text"} for r in h.records("note", node, text=text)]
 
 
 def crash_at_step_recovers(protocol, step, victim, at_note):

@@ -88,7 +88,7 @@ def terminating(h, who="p1"):
 def test_termination_all_uncertain_aborts():
     h = tp.harness()
     txn = terminating(h)
-    h.deliver("p1", "p2", StateReply(txn, "uncertain", False))
+    h.deliver("p1", "p2", StateReply(txn=txn, state="uncertain", recovered=False))
     h.fire("p1", f"collect:{txn}")
     assert state(h, "p1") == "aborted"
     assert ("p1", "p3", Abort(txn)) in h.take(src="p1")
@@ -97,8 +97,8 @@ def test_termination_all_uncertain_aborts():
 def test_termination_with_a_precommitted_peer_precommits_the_rest_then_commits():
     h = tp.harness()
     txn = terminating(h)
-    h.deliver("p1", "p2", StateReply(txn, "precommitted", False))
-    h.deliver("p1", "p3", StateReply(txn, "uncertain", False))
+    h.deliver("p1", "p2", StateReply(txn=txn, state="precommitted", recovered=False))
+    h.deliver("p1", "p3", StateReply(txn=txn, state="uncertain", recovered=False))
     h.fire("p1", f"collect:{txn}")
     assert state(h, "p1") == "precommitted"                    # not committed yet: p3 is uncertain
     assert h.take(src="p1") == [("p1", "p3", PreCommit(txn))]
@@ -110,7 +110,7 @@ def test_termination_with_a_precommitted_peer_precommits_the_rest_then_commits()
 def test_termination_adopts_a_decision_someone_already_made():
     h = tp.harness()
     txn = terminating(h)
-    h.deliver("p1", "p3", StateReply(txn, "committed", True))   # final states count even if recovered
+    h.deliver("p1", "p3", StateReply(txn=txn, state="committed", recovered=True))   # final states count even if recovered
     h.fire("p1", f"collect:{txn}")
     assert state(h, "p1") == "committed"
 
@@ -118,7 +118,7 @@ def test_termination_adopts_a_decision_someone_already_made():
 def test_termination_ignores_the_stale_state_of_a_recovered_participant():
     h = tp.harness()
     txn = terminating(h)
-    h.deliver("p1", "p2", StateReply(txn, "precommitted", True))
+    h.deliver("p1", "p2", StateReply(txn=txn, state="precommitted", recovered=True))
     h.fire("p1", f"collect:{txn}")
     assert state(h, "p1") == "aborted"
 
@@ -146,7 +146,7 @@ def test_higher_ranks_wait_longer_and_defer_to_a_lower_rank():
     h.fire("p3", f"wait:{txn}")                                  # p3 started (p1 looked dead) ...
     h.deliver("p3", "p1", StateRequest(txn))                    # ... but p1 is alive and asks
     assert f"collect:{txn}" not in h.timers["p3"] and h.timers["p3"][f"wait:{txn}"] == 550.0
-    assert ("p3", "p1", StateReply(txn, "uncertain", False)) in h.take(src="p3")
+    assert ("p3", "p1", StateReply(txn=txn, state="uncertain", recovered=False)) in h.take(src="p3")
 
 
 def test_a_participant_that_has_not_voted_aborts_when_asked_and_then_votes_no():
@@ -154,7 +154,7 @@ def test_a_participant_that_has_not_voted_aborts_when_asked_and_then_votes_no():
     h.deliver("p2", "p1", StateRequest("t1"))
     assert h.take(src="p2") == [("p2", "p1", Abort("t1"))]
     h.deliver("p2", "co", CanCommit("t1", "x", 1, PARTS))
-    assert h.take(src="p2") == [("p2", "co", Vote("t1", False))]
+    assert h.take(src="p2") == [("p2", "co", Vote(txn="t1", yes=False))]
 
 
 def test_a_restarted_coordinator_presumes_abort_only_if_it_never_sent_precommit():

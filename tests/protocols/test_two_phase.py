@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from faultlab import ConfigError
+from faultlab import ConfigError, Harness
 from faultlab.protocols import two_phase as tp
 from faultlab.protocols.two_phase import Ack, Decision, DecisionRequest, Prepare, Vote
 from faultlab.workloads import Op
@@ -25,7 +25,7 @@ def test_participant_logs_prepared_before_voting_yes_and_keeps_the_lock():
         assert h.storage[p]["txns"][txn]["state"] == "prepared"
         assert h.nodes[p].locks == {"x": txn}
         assert h.roles[p] == ("prepared", 1)
-    assert [m[2] for m in h.take(dst="co", kind="Vote")] == [Vote(txn, True)] * 3
+    assert [m[2] for m in h.take(dst="co", kind="Vote")] == [Vote(txn=txn, yes=True)] * 3
 
 
 def test_a_participant_that_voted_yes_never_aborts_on_its_own():
@@ -57,7 +57,7 @@ def test_a_prepared_participant_recovers_prepared_with_its_lock_and_asks():
     assert ("p1", "co", DecisionRequest(txn)) in h.take(src="p1")
     # the re-taken lock refuses a conflicting transaction
     h.deliver("p1", "co", Prepare("t9", "x", 5, PARTS))
-    assert h.take(src="p1") == [("p1", "co", Vote("t9", False))]
+    assert h.take(src="p1") == [("p1", "co", Vote(txn="t9", yes=False))]
 
 
 class RecordingStorage(dict):
@@ -73,7 +73,7 @@ class RecordingStorage(dict):
 
 
 def test_the_coordinator_logs_the_decision_before_sending_it():
-    h = tp.RoleHarness(tp.factories(), start=False)
+    h = Harness(tp.factories(), start=False)
     h.storage["co"] = RecordingStorage(h)
     for n in h.names:
         h.boot(n)
@@ -150,7 +150,7 @@ def test_one_no_vote_aborts_and_all_yes_commits_and_the_client_is_told():
 def test_missing_votes_abort_after_the_vote_timeout():
     h = tp.harness()
     txn = h.nodes["co"].begin(h.ctx["co"], "x", 1)
-    h.deliver("co", "p1", Vote(txn, True))
+    h.deliver("co", "p1", Vote(txn=txn, yes=True))
     h.fire("co", f"votes:{txn}")
     assert h.storage["co"]["decisions"] == {txn: "abort"}
     assert notes(h, "co", "decide")[0]["reason"] == "no vote from p2, p3 in time"
@@ -160,7 +160,7 @@ def test_a_locked_key_makes_the_participant_vote_no():
     h = tp.harness()
     h.deliver("p1", "co", Prepare("t1", "x", 1, PARTS))
     h.deliver("p1", "co", Prepare("t2", "x", 2, PARTS))
-    assert h.take(src="p1") == [("p1", "co", Vote("t2", False))]
+    assert h.take(src="p1") == [("p1", "co", Vote(txn="t2", yes=False))]
     assert notes(h, "p1", "vote")[0]["reason"] == "key 'x' locked by t1"
 
 
@@ -169,7 +169,7 @@ def test_a_participant_that_has_not_voted_aborts_when_a_peer_asks_and_then_votes
     h.deliver("p2", "p1", DecisionRequest("t1"))
     assert h.take(src="p2") == [("p2", "p1", Decision("t1", "abort"))]
     h.deliver("p2", "co", Prepare("t1", "x", 1, PARTS))
-    assert h.take(src="p2") == [("p2", "co", Vote("t1", False))]
+    assert h.take(src="p2") == [("p2", "co", Vote(txn="t1", yes=False))]
 
 
 def test_a_commit_without_our_yes_vote_is_ignored():
