@@ -3,8 +3,10 @@ import pytest
 
 from faultlab import nemesis
 from faultlab.check import linearizable
+from faultlab.check.activity import activity
 from faultlab.check.models import ILLEGAL, get_model
 from faultlab.protocols import single
+from faultlab.protocols.kv import KVStore
 from faultlab.workloads import kv_workload, register_workload
 
 CRASHES = [(730, nemesis.Crash("n1")), (1000, nemesis.Restart("n1")),
@@ -24,8 +26,10 @@ def run(seed, model, broken=False, clients=4, stop=3000):
 def test_single_server_with_crashes_is_linearizable(seed, model):
     world = run(seed, model)
     ops = world.history.operations()
-    assert sum(o.status == "info" for o in ops) >= 4, "crashes should leave timed-out operations"
-    assert sum(o.status == "ok" for o in ops) > 300
+    counts = activity(world)
+    assert (counts["crash"], counts["restart"]) == (2, 2), counts          # both scheduled crashes happened
+    assert counts["info"] >= 4, "crashes should leave timed-out operations"
+    assert counts["ok"] > 300
     r = linearizable(world.history, model, timeout=60)
     assert r.verdict == "ok", r.explanation
     assert_is_a_linearization(ops, model, r.evidence["order"])
@@ -54,11 +58,12 @@ def assert_is_a_linearization(ops, model, orders):
 
 def test_single_server_cas_mismatch_fails_and_changes_nothing():
     data = {}
-    assert single.apply(data, "write", None, 1) == ("ok", 1)
-    assert single.apply(data, "cas", None, [2, 3]) == ("fail", "cas mismatch")
-    assert single.apply(data, "cas", None, [1, 3]) == ("ok", [1, 3])
-    assert single.apply(data, "read", None, None) == ("ok", 3)
-    assert single.apply(data, "get", "k", None) == ("ok", "")
+    store = KVStore(data)                   # the state machine SingleServer applies
+    assert store.execute("write", None, 1) == ("ok", 1)
+    assert store.execute("cas", None, [2, 3]) == ("fail", "cas failed: expected 2, found 1")
+    assert store.execute("cas", None, [1, 3]) == ("ok", 3)
+    assert store.execute("read", None, None) == ("ok", 3)
+    assert store.execute("get", "k", None) == ("ok", "")
 
 
 @pytest.mark.parametrize("model,seed", [("register", 4), ("kv", 0)])
