@@ -24,18 +24,23 @@ FAULT_AT = 625.0        # between two heartbeats (every 50 ms), so some writes a
 SETTLE = 1500.0         # ms of calm after the fault so replication can catch up
 
 
+def _window(w, start, length, fault, undo, stop, story):
+    """Run to ``start``, inject ``fault()``, ``undo()`` it ``length`` ms later, settle, check."""
+    w.run(until=start)
+    fault()
+    w.run(until=start + length)
+    undo()
+    w.run(until=stop + SETTLE)
+    return ScenarioRun(w, check_pb.check(w), story)
+
+
 def failover(mode="async", policy="fenced", seed=0, crash_at=FAULT_AT, down_for=600.0, n=3):
     """Crash the primary ``n1`` at ``crash_at``, restart it ``down_for`` ms later, then settle."""
     stop = crash_at + down_for + 300
     w = pb.build(n, seed=seed, mode=mode, policy=policy, clients=3, stop=stop)
-    w.run(until=crash_at)
-    w.crash("n1")
-    w.run(until=crash_at + down_for)
-    w.restart("n1")
-    w.run(until=stop + SETTLE)
     story = (f"{mode} replication, {policy} failover: primary n1 crashed at t={crash_at:g} ms and came "
              f"back {down_for:g} ms later as a backup")
-    return ScenarioRun(w, check_pb.check(w), story)
+    return _window(w, crash_at, down_for, lambda: w.crash("n1"), lambda: w.restart("n1"), stop, story)
 
 
 def async_failover(seed=0, **kw):
@@ -59,14 +64,9 @@ def pause(policy="naive", mode="sync", seed=0, pause_at=FAULT_AT, pause_for=800.
     w = pb.build(n, seed=seed, mode=mode, policy=policy, clients=0)
     w.add_clients(3, kv_workload(), timeout=1200.0, stop=stop, prefix="patient")
     w.add_clients(2, kv_workload(), timeout=150.0, stop=stop, prefix="quick")
-    w.run(until=pause_at)
-    w.pause("n1")
-    w.run(until=pause_at + pause_for)
-    w.resume("n1")
-    w.run(until=stop + SETTLE)
     story = (f"{policy} failover, {mode} replication: primary n1 paused from t={pause_at:g} to "
              f"t={pause_at + pause_for:g} ms")
-    return ScenarioRun(w, check_pb.check(w), story)
+    return _window(w, pause_at, pause_for, lambda: w.pause("n1"), lambda: w.resume("n1"), stop, story)
 
 
 def naive_pause(seed=0, **kw):
@@ -90,14 +90,9 @@ def naive_partition(seed=0, policy="naive", mode="sync", cut_at=FAULT_AT, heal_a
     others = [x for x in w.nodes if x != "n1"]
     w.add_clients(2, kv_workload(), timeout=150.0, stop=stop, targets=["n1"], prefix="near")
     w.add_clients(2, kv_workload(), timeout=150.0, stop=stop, targets=others, prefix="far")
-    w.run(until=cut_at)
-    w.isolate("n1")
-    w.run(until=cut_at + heal_after)
-    w.heal()
-    w.run(until=stop + SETTLE)
     story = (f"{policy} failover, {mode} replication: primary n1 cut off from its backups from "
              f"t={cut_at:g} to t={cut_at + heal_after:g} ms")
-    return ScenarioRun(w, check_pb.check(w), story)
+    return _window(w, cut_at, heal_after, lambda: w.isolate("n1"), w.heal, stop, story)
 
 
 def random_faults(seed=0, mode="sync", policy="fenced", duration=3000.0, n=3, loss=0.02,
