@@ -21,6 +21,8 @@ How it is built, and why:
 * Learners' clients: kazoo for ZooKeeper, etcd3gw for etcd (maintained, plain
   HTTP to etcd's v3 gateway; the older ``etcd3`` package breaks with current
   protobuf).
+* Client-side recipes -- election, lock, lease keep-alive, fencing token -- are in
+  ``recipes``: one call for both clients, taking the client first as kazoo's do.
 """
 from .cluster import RealCluster
 from .errors import (ClusterStartError, NamespaceUnavailableError, PortInUseError,
