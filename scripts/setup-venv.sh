@@ -21,6 +21,10 @@ fi
 
 py=$VENV/bin/python
 # pip-quiet.sh drops only the notices this machine's own pip.conf causes; errors still show and fail.
+# Their counts add up in one tally file, summed in a single line once pip is done.
+PIP_QUIET_TALLY=$(mktemp)
+export PIP_QUIET_TALLY
+trap 'rm -f "$PIP_QUIET_TALLY"' EXIT
 pip=(scripts/pip-quiet.sh "$py" -m pip install --progress-bar off --disable-pip-version-check -q
      -c requirements/lock.txt)
 say "installing pinned dependencies (requirements/lock.txt) into $VENV"
@@ -28,6 +32,7 @@ say "installing pinned dependencies (requirements/lock.txt) into $VENV"
 # setuptools comes from the lock, so the editable build needs no isolated (unpinned) build env.
 # (PYTHONWARNINGS hides setuptools' generic "editable installation" banner, nothing else.)
 PYTHONWARNINGS=ignore::UserWarning "${pip[@]}" --no-build-isolation -e .
+scripts/pip-quiet.sh --total "$PIP_QUIET_TALLY"
 
 # JupyterLab reads <prefix>/share/jupyter/lab/settings/overrides.json (news/update pop-ups off).
 settings=$VENV/share/jupyter/lab/settings

@@ -390,6 +390,21 @@ def test_pip_quiet_hides_only_the_machines_index_notices_and_keeps_the_exit_stat
     assert quiet.returncode == 0 and quiet.stdout == quiet.stderr == ""
 
 
+def test_pip_quiet_tallies_several_pip_runs_into_one_line(tmp_path):
+    tally = tmp_path / "tally"
+    env = {**os.environ, "PIP_QUIET_TALLY": str(tally)}
+    for n in (1, 2):
+        script = "; ".join([f'echo "{NOTICE}" >&2'] * n)
+        proc = subprocess.run(["bash", str(PIP_QUIET), "bash", "-c", script], capture_output=True, text=True,
+                              env=env)
+        assert proc.returncode == 0 and proc.stdout == proc.stderr == ""
+    total = subprocess.run(["bash", str(PIP_QUIET), "--total", str(tally)], capture_output=True, text=True)
+    assert total.returncode == 0 and total.stdout.startswith("[setup] hid 3 pip notices"), total.stdout
+    none = subprocess.run(["bash", str(PIP_QUIET), "--total", str(tmp_path / "no-such-tally")],
+                          capture_output=True, text=True)
+    assert none.returncode == 0 and none.stdout == ""
+
+
 def test_pip_quiet_on_real_pip_keeps_errors_and_hides_this_machines_notices():
     pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", "-q"]
     noisy = subprocess.run(["bash", str(PIP_QUIET), *pip, "--dry-run", "--ignore-installed", "--no-deps",
