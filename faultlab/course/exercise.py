@@ -45,6 +45,7 @@ outcome=fn, explain=text)``.
 from __future__ import annotations
 
 import html
+import re
 
 from ..errors import ConfigError
 
@@ -245,7 +246,7 @@ def _hidden_box(items):
         data = _bundle(item)
         outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
         title = _figure_title(item)
-        texts.append(f"[figure{': ' + title if title else ''} — run the notebook to see it]")
+        texts.append(f"[figure{': ' + title if title else ''} — hidden until you predict]")
         png = data.get("image/png")
         parts.append(f'<img src="data:image/png;base64,{png}"/>' if png else f"<p>{html.escape(texts[-1])}</p>")
     out = W.Output()
@@ -259,7 +260,9 @@ def _hidden_box(items):
 
 
 def _figure_title(item):
+    """A plotly figure's title without its HTML subtitle (``<span>…</span>``)."""
     try:
-        return item.layout.title.text or ""
+        text = item.layout.title.text or ""
     except AttributeError:
         return ""
+    return re.sub(r"<[^>]*>.*", "", text).strip()

@@ -165,6 +165,13 @@ class FigureEight:
         """Values the clients were told were written."""
         return [op.value for op in self.world.history.operations() if op.status == "ok"]
 
+    def lost_elections(self):
+        """Why some terms had no leader: who stood, how many votes, who refused (lines of text)."""
+        from .raft_chapter import leaderless_terms
+        return [f"term {term}: {node} stood for election and got {votes} of {len(NODES)} votes; "
+                f"refused by {', '.join(refused) or 'nobody'}" for term, node, votes, refused
+                in leaderless_terms(self.world)]
+
     def report(self):
         result = self.check()
         ok_values = self.acknowledged()
@@ -174,6 +181,7 @@ class FigureEight:
                  f"{'yes' if self.committed_w2 else 'no'}",
                  f"clients were told these writes succeeded: {', '.join(ok_values) or 'none'}",
                  f"index 2 on n5 at the end: {_label(final[1]) if len(final) > 1 else 'empty'}",
+                 *self.lost_elections(),
                  f"safety properties: {'all held' if result.ok else 'VIOLATED'}"]
         if not result.ok:
             lines += [f"  - {part}" for part in result.explanation.split("; ")]

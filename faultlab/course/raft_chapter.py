@@ -354,3 +354,205 @@ class ElectionExercise(Exercise):
         lines.append(f"narrow range slower (median): {yes(a['median_ms'] > b['median_ms'])}; "
                      f"more split votes: {yes(a['mean_split_votes'] > b['mean_split_votes'])}")
         return "\n".join(lines)
+
+
+# -- section 2: the up-to-date rule, terms and roles drawn from a run ---------------------------------
+class UpToDateVote:
+    """§5.4.1 of the paper on a run: a follower cut off alone comes back with the highest term and a
+    short log; the others refuse it their votes, and a server with the full log wins.
+
+    Alone, it times out again and again and starts an election in a new term each time: those terms
+    end without a leader, which is why term numbers can jump.
+    """
+
+    def __init__(self, seed=1, n=5, apart_ms=1200.0):
+        w = self.world = raft.build(n, seed=seed)
+        w.add_clients(1, kv_workload(keys=2), timeout=150.0, think=(20.0, 60.0))
+        w.run(until=SETTLE_MS)
+        self.old_leader = w.leader()
+        self.loner = next(x for x in w.nodes if x != self.old_leader)
+        self.others = [x for x in w.nodes if x != self.loner]
+        self.t_cut, self.term_before = w.now, _status(w, self.loner)["term"]
+        w.partition([self.loner], self.others)
+        w.run(duration=apart_ms)
+        self.alone, self.rest = _status(w, self.loner), _status(w, w.leader())
+        self.t_heal = w.now
+        w.heal()
+        w.run(duration=800)
+
+    def refused(self):
+        """``(term, refusals, grants)`` of the loner's vote requests after the heal, per term."""
+        asked = {r.info["msg"].term for r in self.world.trace if r.kind == "send" and r.node == self.loner
+                 and r.t >= self.t_heal and type(r.info["msg"]).__name__ == "RequestVote"}
+        replies = [r.info["msg"] for r in self.world.trace if r.kind == "send" and r.t >= self.t_heal
+                   and r.info.get("dst") == self.loner and type(r.info["msg"]).__name__ == "VoteReply"]
+        return [(t, sum(not m.granted for m in replies if m.term == t),
+                 sum(m.granted for m in replies if m.term == t)) for t in sorted(asked)]
+
+    def report(self):
+        w, a, r = self.world, self.alone, self.rest
+        new = [(n, term) for n, term, _ in _terms_led(w, self.t_heal)]
+        caught_up = _status(w, self.loner)["log"] == _status(w, w.leader())["log"]
+        lines = [f"{self.loner} cut off alone at t = {self.t_cut:.0f} ms, reconnected at t = {self.t_heal:.0f} ms",
+                 f"alone, it stood for election {_elections(w, self.loner, self.t_cut, self.t_heal)} times: "
+                 f"term {self.term_before} -> {a['term']}, no leader in any of those terms",
+                 f"its log then: {len(a['log'])} entries; the others' (leader {r['node']}, "
+                 f"term {r['term']}): {len(r['log'])} entries"]
+        lines += [f"its vote request for term {t} after reconnecting: {no} refusals, {ok} grants"
+                  for t, no, ok in self.refused()]
+        lines += [f"new leader after reconnecting: {yes(new)}" + (f" ({new[0][0]}, term {new[0][1]}, "
+                                                                 f"{len(_status(w, new[0][0])['log'])} entries)"
+                                                                 if new else ""),
+                  f"{self.loner} now has the full log: {yes(caught_up)}",
+                  safety_line(w)]
+        return "\n".join(lines)
+
+    def timeline(self):
+        return timeline(self.world.trace, start=self.t_cut - 300, end=self.world.now,
+                        title=f"{self.loner} cut off alone, then reconnected")
+
+
+def _elections(world, node, since, until):
+    return sum(1 for r in world.trace if r.node == node and r.kind == "role" and r.info["role"] == "candidate"
+               and since <= r.t < until)
+
+
+def term_spans(world):
+    """``[(term, start, elected_at or None, end)]``: from the first server entering a term to the last
+    one leaving it (terms overlap when servers disagree, e.g. one cut off), and when it got a leader."""
+    entered, left, elected, current = {}, {}, {}, {}
+    for r in world.trace:
+        if r.kind == "role":
+            old, term = current.get(r.node), r.info["term"]
+            if old is not None and old != term:
+                left[old] = max(left.get(old, 0.0), r.t)
+            current[r.node] = term
+            entered.setdefault(term, r.t)
+            if r.info["role"] == "leader":
+                elected.setdefault(term, r.t)
+        elif r.kind == "crash" and r.node in current:
+            old = current.pop(r.node)
+            left[old] = max(left.get(old, 0.0), r.t)
+    still = set(current.values())
+    return [(t, entered[t], elected.get(t), world.now if t in still else left.get(t, world.now))
+            for t in sorted(entered) if t > 0]
+
+
+def vote_tally(world, candidate, term):
+    """``(granted, refused_by)`` for ``candidate``'s election in ``term`` (its own vote included)."""
+    replies = [r for r in world.trace if r.kind == "send" and r.info.get("dst") == candidate
+               and type(r.info["msg"]).__name__ == "VoteReply" and not r.info["msg"].pre_vote
+               and r.info["msg"].term == term]
+    return 1 + sum(r.info["msg"].granted for r in replies), sorted(r.node for r in replies
+                                                                   if not r.info["msg"].granted)
+
+
+def leaderless_terms(world):
+    """``[(term, candidate, votes, refused_by)]`` for every election that ended without a leader."""
+    spans = term_spans(world)
+    out = []
+    for term, _, won, _ in spans:
+        if won is None:
+            for node in sorted({r.node for r in world.trace if r.kind == "role" and r.info["term"] == term
+                                and r.info["role"] == "candidate"}):
+                out.append((term, node, *vote_tally(world, node, term)))
+    return out
+
+
+def terms_figure(world, title="Terms in this run: election (yellow), then normal operation under a leader"):
+    """The paper's Figure 5 drawn from a run: one row per term, from the first server entering it to
+    the last one leaving it; a term without a leader is all election."""
+    import plotly.graph_objects as go
+    from ..viz.timeline import ROLE_COLORS
+    fig = go.Figure()
+    spans = term_spans(world)
+    for term, start, won, end in spans:
+        row = f"T{term}"
+        fig.add_bar(y=[row], x=[(won or end) - start], base=[start], orientation="h", showlegend=False,
+                    marker_color=ROLE_COLORS["candidate"],
+                    hovertemplate=f"term {term}: election from {start:.0f} ms"
+                                  + (f", leader at {won:.0f} ms" if won else f", no leader until {end:.0f} ms")
+                                  + "<extra></extra>")
+        if won:
+            fig.add_bar(y=[row], x=[end - won], base=[won], orientation="h", showlegend=False,
+                        marker_color=ROLE_COLORS["leader"],
+                        hovertemplate=f"term {term}: normal operation {won:.0f}–{end:.0f} ms<extra></extra>")
+        else:
+            fig.add_annotation(x=end, y=row, text="no leader", xanchor="left", showarrow=False,
+                               font=dict(size=10, color="#666"))
+    fig.update_layout(barmode="overlay", height=110 + 26 * len(spans), title=title, xaxis_title="time (ms)",
+                      yaxis=dict(autorange="reversed"), margin=dict(l=50, r=70, t=50, b=40),
+                      plot_bgcolor="white", bargap=0.3)
+    return fig
+
+
+TRANSITIONS = (("start", "follower", "starts up"),
+               ("follower", "candidate", "times out,<br>starts an election"),
+               ("candidate", "candidate", "times out again:<br>new election, next term"),
+               ("candidate", "leader", "votes from<br>a majority"),
+               ("candidate", "follower", "finds a leader<br>or a higher term"),
+               ("leader", "follower", "sees a higher term"))
+_AT = {"start": (0.0, 0.0), "follower": (1.0, 0.0), "candidate": (2.5, 1.0), "leader": (4.0, 0.0)}
+# where each transition's label sits, relative to the middle of its arrow
+_LABEL_SHIFT = {("start", "follower"): (0.0, -0.22), ("follower", "candidate"): (-0.55, 0.12),
+                ("candidate", "follower"): (0.5, -0.15), ("candidate", "leader"): (0.55, 0.12),
+                ("leader", "follower"): (0.0, -0.25)}
+
+
+def role_transitions(world):
+    """``{(from, to): count}`` over every server of a run ('start' for a server's first role)."""
+    counts = {(a, b): 0 for a, b, _ in TRANSITIONS}
+    last = {}
+    for r in world.trace:
+        if r.kind == "role":
+            key = (last.get(r.node, "start"), r.info["role"])
+            if key in counts:
+                counts[key] += 1
+            last[r.node] = r.info["role"]
+        elif r.kind == "crash":
+            last[r.node] = "start"
+    return counts
+
+
+def _arrow(fig, a, b, side):
+    """An arrow from role ``a`` to role ``b``, shortened to clear the circles, shifted to one side."""
+    (x0, y0), (x1, y1) = _AT[a], _AT[b]
+    dx, dy = x1 - x0, y1 - y0
+    length = (dx * dx + dy * dy) ** 0.5
+    ux, uy, px, py = dx / length, dy / length, -dy / length * side, dx / length * side
+    cut0 = 0.08 if a == "start" else 0.3
+    fig.add_annotation(x=x1 - 0.3 * ux + 0.06 * px, y=y1 - 0.3 * uy + 0.06 * py,
+                       ax=x0 + cut0 * ux + 0.06 * px, ay=y0 + cut0 * uy + 0.06 * py,
+                       xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True, arrowhead=3,
+                       arrowwidth=1.4, arrowcolor="#555")
+
+
+def role_diagram(world, title="Roles, and what moves a server between them (× = times in this run)"):
+    """The paper's Figure 4 drawn with plotly — follower, candidate, leader — with how often each
+    transition happened in ``world``'s run."""
+    import plotly.graph_objects as go
+    from ..viz.timeline import ROLE_COLORS
+    counts = role_transitions(world)
+    fig = go.Figure()
+    for a, b, why in TRANSITIONS:
+        label = f"{why} <b>×{counts[(a, b)]}</b>"
+        if a == b:                                        # a loop: label above the circle
+            x, y = _AT[a]
+            fig.add_annotation(x=x, y=y + 0.36, text="↻ " + label, showarrow=False, font=dict(size=11))
+            continue
+        _arrow(fig, a, b, side=-1 if (a, b) == ("candidate", "follower") else 1)
+        (x0, y0), (x1, y1) = _AT[a], _AT[b]
+        sx, sy = _LABEL_SHIFT[(a, b)]
+        fig.add_annotation(x=(x0 + x1) / 2 + sx, y=(y0 + y1) / 2 + sy, text=label, showarrow=False,
+                           font=dict(size=11))
+    for role in ("follower", "candidate", "leader"):
+        x, y = _AT[role]
+        fig.add_scatter(x=[x], y=[y], mode="markers+text", text=[role], textposition="middle center",
+                        marker=dict(size=74, color=ROLE_COLORS[role]), hoverinfo="skip", showlegend=False,
+                        textfont=dict(color="white" if role == "leader" else "#2A3F5F", size=13))
+    fig.add_scatter(x=[0.0], y=[0.0], mode="markers", marker=dict(size=9, color="#555"), hoverinfo="skip",
+                    showlegend=False)
+    fig.update_xaxes(visible=False, range=[-0.3, 4.9])
+    fig.update_yaxes(visible=False, range=[-0.5, 1.55])
+    fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white")
+    return fig

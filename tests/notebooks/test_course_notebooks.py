@@ -66,6 +66,10 @@ def test_every_figure_has_an_interactive_and_a_static_copy(path):
     nb = nbformat.read(path, as_version=4)
     figures = [o.data for c in nb.cells if c.cell_type == "code" for o in c.outputs if PLOTLY in o.get("data", {})]
     assert figures, "no figures stored"
+    hidden = [o.data["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if str(o.get("data", {}).get("text/plain", "")).startswith("[figure")]
+    for page in hidden:                                   # exercise figures folded until a prediction
+        assert 'src="data:image/png;base64,' in page, "folded figure without PNG: rebuild the notebook"
     for data in figures:
         assert "image/png" in data, "figure without PNG: rebuild with python -m faultlab.course.build"
         assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -178,3 +182,41 @@ def test_build_refuses_what_is_not_a_notebook(tmp_path):
     from faultlab.course.build import main
     with pytest.raises(SystemExit, match="not a notebook file"):
         main([str(tmp_path / "chapter.txt")])
+
+
+def test_a_lone_follower_returns_with_the_highest_term_and_is_refused_for_its_short_log():
+    vote = ch.UpToDateVote(seed=1)
+    refused = vote.refused()
+    assert refused and all(no == 4 and ok == 0 for _, no, ok in refused)     # all four others refuse
+    assert vote.alone["term"] > vote.rest["term"] and len(vote.alone["log"]) < len(vote.rest["log"])
+    new_leader = vote.world.leader()
+    assert new_leader != vote.loner
+    assert "no leader in any of those terms" in vote.report() and "now has the full log: yes" in vote.report()
+
+
+def test_terms_and_role_diagram_come_from_the_trace():
+    vote = ch.UpToDateVote(seed=1)
+    spans = ch.term_spans(vote.world)
+    leaderless = [t for t, _, won, _ in spans if won is None]
+    assert leaderless and spans[0][2] is not None and spans[-1][2] is not None
+    assert [t for t, *_ in spans] == list(range(1, spans[-1][0] + 1))
+    counts = ch.role_transitions(vote.world)
+    assert counts[("start", "follower")] == 5 and counts[("candidate", "candidate")] >= len(leaderless) - 2
+    assert counts[("leader", "follower")] >= 1
+    assert len(ch.terms_figure(vote.world).data) >= len(spans)
+    assert ch.role_diagram(vote.world).layout.title.text.startswith("Roles")
+
+
+def test_figure_eight_reports_why_term_three_had_no_leader():
+    assert "term 3: n3 stood for election and got 2 of 5 votes; refused by n1, n2" in figure_eight().report()
+
+
+def test_panel_can_start_after_the_first_election(monkeypatch):
+    import IPython.display
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: None)
+    from faultlab.protocols import raft
+    world = raft.build(n=3, seed=1)
+    course.panel(world, elect=True)
+    assert world.leader() is not None and world.now < 1000
+    with pytest.raises(ConfigError, match="simulated cluster"):
+        course.panel(object(), elect=True)
