@@ -30,7 +30,7 @@ class TraceIndex:
         self.servers, self.clients = set(), set()
         self.closed, self.open_crash, self.open_pause, self.open_net = [], {}, {}, None
         self.roles_closed, self.roles_open = [], {}
-        self.message_kinds = {}          # message type -> order of first send (for stable line styles)
+        self.message_kinds = {}          # type of server-to-server message -> order of first send
 
     def update(self):
         trace = self.trace
@@ -44,8 +44,8 @@ class TraceIndex:
 
     def _read(self, r):
         k, node = r.kind, r.node
-        if k == "send":
-            kind = message_type(r.info.get("msg"))
+        if k == "send" and node in self.servers and r.info.get("dst") in self.servers:
+            kind = message_type(r.info.get("msg"))      # between servers: client requests rank last
             if kind not in self.message_kinds:
                 self.message_kinds[kind] = len(self.message_kinds)
         if k in SERVER_KINDS and node is not None:

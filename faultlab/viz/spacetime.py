@@ -21,8 +21,8 @@ from . import _style
 LOOKBACK_MS = 1000.0     # a message sent this long before the window may still arrive inside it
 LEADER_ROLES = ("leader", "primary", "coordinator")
 # (symbol, size) of the head on a delivered message, per message type; drops end in a red cross
-HEADS = (("arrow", 10), ("circle", 7), ("square", 7), ("diamond-tall", 9), ("arrow-wide", 10),
-         ("star", 9))
+HEADS = (("arrow", 10), ("circle", 7), ("square", 7), ("bowtie", 9), ("hexagon", 8),
+         ("star", 9))           # no diamonds: those mark role changes
 KIND_LEGEND = dict(title=dict(text="message"), orientation="v", x=1.01, xanchor="left", y=0, yanchor="bottom",
                    font=dict(size=11), itemclick=False, itemdoubleclick=False)
 KIND_LEGEND_MARGIN = 150      # px on the right for the message and fault legends

@@ -202,3 +202,32 @@ def test_short_simulated_figures_keep_full_ms_labels(edge_world):
     with pytest.raises(ConfigError, match="time_unit must be 'ms', 's' or None"):
         timeline(edge_world, time_unit="min")
 
+
+
+def _heads_by_kind(fig):
+    """message type -> the set of head symbols its delivered arrows end in (read from the hover text)."""
+    out = {}
+    for tr in fig.data:
+        if not tr.name.startswith("from "):
+            continue
+        for text, symbol, size in zip(tr.text, tr.marker.symbol, tr.marker.size):
+            if size:                                     # the delivery end of an arrow
+                out.setdefault(text.split()[0], set()).add(symbol)
+    return out
+
+
+def test_message_kinds_end_in_heads_of_their_own_that_stay_put_while_the_trace_grows():
+    w = raft.build(n=3, seed=0)
+    w.run(until=600)
+    early = _heads_by_kind(spacetime(w, start=0, end=600, max_messages=10_000))
+    w.crash(w.leader())
+    w.run(until=2000)
+    late_fig = spacetime(w, start=600, end=2000, max_messages=10_000)
+    late = _heads_by_kind(late_fig)
+    assert {"RequestVote", "VoteReply", "AppendEntries", "AppendReply"} <= set(early) & set(late)
+    assert all(len(heads) == 1 for heads in (*early.values(), *late.values())), "one head per type"
+    assert len({next(iter(h)) for h in late.values()}) == len(late), "no two types share a head"
+    assert all(early[k] == late[k] for k in early if k in late), "a type keeps its head"
+    legend = {tr.name: tr.marker.symbol for tr in late_fig.data if tr.legend == "legend3"}
+    assert {k: {v} for k, v in legend.items()} == late
+    assert "diamond" not in {next(iter(h)) for h in late.values()}, "diamonds mark role changes"
