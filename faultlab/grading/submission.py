@@ -186,6 +186,10 @@ def main(argv=None):
         return 2
     for path, failures in results.items():
         print(verdict(path, failures))
+        if Path(path).resolve().parent == ROOT / "labs":
+            print(f"note: {path} is the repository's own copy of the lab, which git tracks; work in "
+                  f"work/labs/{Path(path).name} (make lab opens it) so that git pull does not conflict",
+                  file=sys.stderr)
     return 1 if any(results.values()) else 0
 
 

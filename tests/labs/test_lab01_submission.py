@@ -55,6 +55,7 @@ def test_a_failing_run_saved_in_the_lab_file_itself_fails_and_shows_the_report(t
     assert "--- check-safety printed:\nFAIL  1. election safety" in proc.stdout
     assert "n3 voted for n1 in term 1, crashed, restarted and then voted for n2" in proc.stdout
     assert "Score: 70/100" in proc.stdout and "PASS (full marks)" not in proc.stdout
+    assert f"note: {LAB} is the repository's own copy of the lab" in proc.stderr
     # the copy's own package was graded against: without its reference the command says what to do
     (copy / "faultlab" / "grading" / "reference" / "lab01_raft_election.ipynb").unlink()
     proc = run_grader(copy, LAB)
