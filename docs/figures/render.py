@@ -16,6 +16,7 @@ from pathlib import Path
 
 from faultlab import register_workload
 from faultlab.protocols import raft
+from faultlab.widgets import _live
 from faultlab.check import linearizable
 from faultlab.viz import availability, history_figure, log_grid, save_png, spacetime, timeline
 
@@ -67,8 +68,8 @@ def panel_view():
     w.run(until=1240)
     w.pause(next(n for n in w.nodes if w.state(n) == "up"))
     w.run(until=1250)
-    save_png(timeline(w.trace, start=0, end=w.now, title="Roles and terms at t = 1,250 ms"),
-             OUT / "timeline_now.png", height=420)
+    fig = _live.draw("timeline", w.trace, w, w.now, window=1500.0)      # exactly what the panel draws
+    save_png(fig, OUT / "timeline_now.png", width=960)
     return 1
 
 

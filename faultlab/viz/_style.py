@@ -187,7 +187,7 @@ def fault_legend_entry(kind, show):
                 showlegend=show)
 
 
-FAULT_LEGEND = dict(title=dict(text="fault"), orientation="v", x=1.01, xanchor="left", y=1, yanchor="top",
+FAULT_LEGEND = dict(title=dict(text="fault"), orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
                     font=dict(size=12))
 FAULT_LEGEND_MARGIN = 115     # px on the right for the fault legend
 

@@ -23,7 +23,7 @@ LEADER_ROLES = ("leader", "primary", "coordinator")
 # (symbol, size) of the head on a delivered message, per message type; drops end in a red cross
 HEADS = (("arrow", 10), ("circle", 7), ("square", 7), ("bowtie", 9), ("hexagon", 8),
          ("star", 9))           # no diamonds: those mark role changes
-KIND_LEGEND = dict(title=dict(text="message"), orientation="v", x=1.01, xanchor="left", y=0, yanchor="bottom",
+KIND_LEGEND = dict(title=dict(text="message"), orientation="v", x=1.02, xanchor="left", y=0, yanchor="bottom",
                    font=dict(size=11), itemclick=False, itemdoubleclick=False)
 KIND_LEGEND_MARGIN = 150      # px on the right for the message and fault legends
 
