@@ -1,7 +1,8 @@
 """Figures: pure functions from a trace, history or status to a plotly Figure.
 
-Every figure uses the same node colours and lane order, labels time in ms and
-shades faults; ``save_png`` renders any of them to a static PNG.
+Every figure uses the same node colours and lane order, labels time in ms (in
+seconds for real clusters and spans of 10 s or more) and shades faults in colours
+no role uses, listed in a "fault" legend; ``save_png`` renders any of them to a PNG.
 """
 from ._style import NODE_PALETTE, fault_periods, node_color
 from .availability import availability, unavailability_windows
