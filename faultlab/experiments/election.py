@@ -21,14 +21,16 @@ MAX_WAIT_MS = 10000.0     # give up on a run after this long without a new leade
 
 @dataclass
 class ElectionData:
-    """Per seed: ms from the leader crash to a new leader (None: none within the wait) and the
-    number of split votes (terms whose election ended without a leader) on the way."""
+    """Per seed: ms from the leader crash to a new leader (None: none within the wait), the
+    number of split votes (terms whose election ended without a leader) on the way, and whether
+    a leader was there to crash at all (a run that never elected one measured nothing)."""
     n: int
     timeout_range: tuple
     latency: object
     seeds: list = field(default_factory=list)
     times: list = field(default_factory=list)
     split_votes: list = field(default_factory=list)
+    crashed: list = field(default_factory=list)
 
     @property
     def elected(self):
@@ -40,12 +42,14 @@ class ElectionData:
         return f"n={self.n}, timeouts {lo:g}–{hi:g} ms"
 
     def summary(self):
-        """Median and 90th percentile (ms), mean split votes, runs without a new leader."""
+        """Median and 90th percentile (ms), mean split votes, runs without a new leader, and runs
+        in which no first leader was elected, so nothing was crashed (``not_crashed``)."""
         times = sorted(self.elected)
         p90 = times[min(len(times) - 1, int(0.9 * len(times)))] if times else None
         return {"runs": len(self.times), "median_ms": statistics.median(times) if times else None,
                 "p90_ms": p90, "mean_split_votes": statistics.fmean(self.split_votes) if self.split_votes
-                else None, "no_leader": len(self.times) - len(times)}
+                else None, "no_leader": len(self.times) - len(times),
+                "not_crashed": self.crashed.count(False)}
 
 
 def _one_run(n, seed, timeout_range, latency):
@@ -59,7 +63,7 @@ def _one_run(n, seed, timeout_range, latency):
         world.run(duration=100)
     old = world.leader()
     if old is None:
-        return None, 0
+        return None, 0, False
     crashed_at, old_term = world.now, world.status()[world.nodes.index(old)]["term"]
     world.crash(old)
     events.clear()
@@ -70,8 +74,8 @@ def _one_run(n, seed, timeout_range, latency):
     candidate_terms = {r.info["term"] for r in events if r.info["role"] == "candidate"
                        and r.info["term"] > old_term and (new is None or r.t <= new.t)}
     if new is None:
-        return None, len(candidate_terms)
-    return new.t - crashed_at, len(candidate_terms - {new.info["term"]})
+        return None, len(candidate_terms), True
+    return new.t - crashed_at, len(candidate_terms - {new.info["term"]}), True
 
 
 def election_times(n=5, timeout_range=(150, 300), latency=(1, 5), seeds=range(100), progress=False):
@@ -92,10 +96,11 @@ def election_times(n=5, timeout_range=(150, 300), latency=(1, 5), seeds=range(10
         from tqdm.auto import tqdm
         it = tqdm(seeds, desc=f"elections ({data.label})", unit="run")
     for seed in it:
-        t, splits = _one_run(n, seed, tuple(timeout_range), latency)
+        t, splits, crashed = _one_run(n, seed, tuple(timeout_range), latency)
         data.seeds.append(seed)
         data.times.append(t)
         data.split_votes.append(splits)
+        data.crashed.append(crashed)
     return data
 
 

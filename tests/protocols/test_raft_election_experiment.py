@@ -9,9 +9,20 @@ def test_a_narrow_timeout_range_splits_votes_and_slows_elections():
     wide = election_times(5, (150, 300), seeds=range(25))
     narrow = election_times(5, (150, 151), seeds=range(25))
     assert len(wide.times) == len(narrow.times) == 25
+    # every run had a leader to crash: the figures measure real failovers, not empty runs
+    assert all(wide.crashed) and all(narrow.crashed)
+    assert wide.summary()["not_crashed"] == narrow.summary()["not_crashed"] == 0
     assert all(t is not None and 0 < t < 1000 for t in wide.times)
     assert sum(narrow.split_votes) > 5 * max(1, sum(wide.split_votes))
     assert narrow.summary()["median_ms"] > 3 * wide.summary()["median_ms"]
+
+
+def test_a_run_without_a_first_leader_is_marked_not_crashed():
+    """An election timeout longer than the whole wait: nobody stands, so there is no leader to
+    crash, and the data says so instead of counting it as a slow failover."""
+    data = election_times(3, (60_000, 60_001), seeds=[0])
+    assert data.crashed == [False] and data.times == [None]
+    assert data.summary()["not_crashed"] == 1
 
 
 def test_the_experiment_is_deterministic_per_seed():
