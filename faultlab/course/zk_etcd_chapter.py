@@ -6,8 +6,8 @@ than raw timings, ports or zxids, so the chapter's checked outputs stay the same
 from run to run. The client-side recipes themselves (election, lock, lease
 keep-alive, fencing token) live in :mod:`faultlab.real.recipes`.
 
-One availability guard for the whole chapter: :func:`start` registers the cell
-magic ``%%needs``. A cell that begins with ``%%needs zookeeper`` (or ``etcd``,
+One availability guard for the whole chapter: importing this module in a notebook
+(and :func:`start`) registers the cell magic ``%%needs``. A cell that begins with ``%%needs zookeeper`` (or ``etcd``,
 or both) runs as usual when those servers are up; when they are missing it runs
 nothing and prints one line saying what is missing and how to install it -- so
 the chapter still runs top to bottom on any machine.
@@ -499,6 +499,9 @@ class LostLock(Exercise):
         if self.lock_b is None:
             return None                  # B never got the lock: the question does not arise
         return "b" if self.lock_a.is_acquired else "a"
+
+
+_register_magic()       # so a %%needs cell run before 'Start the clusters' says to run that cell first
 
 
 def close(*clusters):

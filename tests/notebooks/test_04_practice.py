@@ -4,8 +4,10 @@ nbval checks the chapter against its stored outputs on a machine with the server
 Here: (1) on a machine *without* the servers -- a kernel whose PATH has neither
 ``java`` nor ``etcd``, which is exactly how faultlab detects a missing server --
 the chapter still runs top to bottom, says how to install them, and every
-real-cluster cell says it skipped; (2) the fencing-token storage and the
-prediction check behave, and bad input says what was wrong.
+``%%needs`` cell says in one line that it skipped; (2) the one availability
+guard, the fencing-token storage and the exercises' outcome rules behave, and bad
+input says what was wrong; (3) in JupyterLab with Chromium the chapter runs on
+real servers with live figures.
 """
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from faultlab import practice
+from _lab import ALL_CELLS_SETTINGS, ROOT, browser_marks, error_outputs, run_all, running_lab, visible_notebook
+from faultlab.course import zk_etcd_chapter as ch
 from faultlab.errors import ConfigError
+from faultlab.real import Failover
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "04_practice_zookeeper_etcd.ipynb"
 
 pytestmark = pytest.mark.notebook
@@ -49,24 +52,44 @@ def test_without_servers_the_chapter_runs_and_says_how_to_install_them(without_s
     code = [c for c in without_servers.cells if c.cell_type == "code"]
     errors = [o for c in code for o in c.outputs if o["output_type"] == "error"]
     assert errors == []
-    start = next(c for c in code if "practice.start(" in c.source)
+    start = next(c for c in code if "ch.start(" in c.source)
     said = _text(start)
     assert "ZooKeeper is not installed here" in said and "etcd is not installed here" in said
     assert "make lab" in said and "apt-get install -y zookeeper default-jre-headless etcd-server" in said
     assert "servers running" not in said
 
 
-def test_without_servers_every_real_cluster_cell_says_it_skipped(without_servers):
-    real = [c for c in without_servers.cells if c.cell_type == "code" and "practice.have(" in c.source]
-    assert len(real) >= 15
-    for cell in real:
-        assert _text(cell).startswith("skipped: this cell needs the real servers"), cell.source
+def test_without_servers_every_needs_cell_skips_with_one_line(without_servers):
+    code = [c for c in without_servers.cells if c.cell_type == "code"]
+    guarded = [c for c in code if c.source.startswith("%%needs ")]
+    assert len(guarded) >= 20 and len(guarded) == len(code) - 3      # all but set-up, start and close
+    for cell in guarded:
+        kinds = cell.source.splitlines()[0].split()[1:]
+        said = _text(cell)
+        assert said.startswith("skipped: ") and said.count("\n") == 1, cell.source
+        for kind in kinds:
+            assert f"{ch.NAMES[kind]} is not installed (apt-get install {ch.PACKAGES[kind]})" in said
+    assert not any("have(" in c.source for c in code), "one guard: %%needs, not per-cell if-blocks"
     last = without_servers.cells[-1]
-    assert "practice.close" in last.source and _text(last) == "all servers stopped\n"
+    assert "ch.close" in last.source and _text(last) == "all servers stopped\n"
+
+
+def test_the_needs_guard_runs_a_cell_only_when_its_servers_are_up(monkeypatch):
+    monkeypatch.setattr(ch, "_STARTED", {"etcd"})
+    monkeypatch.setattr(ch, "_WHY_MISSING", {})
+    ns = {}
+    assert ch.run_cell_if_up("etcd", "x = 2\nx + 1", ns) == 3 and ns["x"] == 2
+    assert ch.run_cell_if_up("etcd", "x + 5;", ns) is None            # ';' hides the value, as in Jupyter
+    assert ch.skip_reason("zookeeper etcd") == "ZooKeeper was not started (run the 'Start the clusters' cell first)"
+    assert ch.run_cell_if_up("zookeeper", "y = 1", ns) is None and "y" not in ns
+    with pytest.raises(ConfigError, match="%%needs takes 'zookeeper' and/or 'etcd'"):
+        ch.skip_reason("consul")
+    with pytest.raises(ConfigError, match="%%needs takes"):
+        ch.skip_reason("")
 
 
 def test_fencing_storage_rejects_the_zombie_only_when_it_checks_tokens():
-    plain, fenced = practice.Storage(fencing=False), practice.Storage(fencing=True)
+    plain, fenced = ch.Storage(fencing=False), ch.Storage(fencing=True)
     for store in (plain, fenced):
         assert store.write("report", "B", 7, "B")
     assert plain.write("report", "A (stale)", 5, "A") is True
@@ -76,41 +99,45 @@ def test_fencing_storage_rejects_the_zombie_only_when_it_checks_tokens():
     assert fenced.write("report", "C", 9, "C") and fenced.newest == 9
     with pytest.raises(ConfigError, match="fencing token is an int"):
         fenced.write("report", "x", "7", "D")
+    without, with_ = ch.zombie_write(5, 7).split("\n\n")
+    assert "final value: {'report': \"A's stale report\"}" in without
+    assert "REJECTED" in with_ and "final value: {'report': \"B's report\"}" in with_
 
 
-def test_prediction_check_reports_right_wrong_and_missing(capsys):
-    choices = practice.CHOICES["zombie"]
-    practice.check(" B ", "b", choices)
-    assert "Your prediction: right." in capsys.readouterr().out
-    practice.check("a", "b", choices)
-    assert "not this time" in capsys.readouterr().out
-    practice.check("", "b", choices)
-    assert "did not write a prediction" in capsys.readouterr().out
-    practice.check("z", "b", choices)
-    assert "not one of a, b" in capsys.readouterr().out
-    with pytest.raises(ConfigError, match="unknown outcome"):
-        practice.check("a", "q", choices)
+def _run(new_leader="n2", to_write_s=1.0, acked_kept=True):
+    return ch.Recovery("cluster", Failover("crash", "n1", new_leader, 0.5, to_write_s), acked_kept)
 
 
-def test_partition_outcome_and_a_partition_that_could_not_run(capsys):
+def test_kill_outcome_reads_leader_write_and_the_acknowledged_key():
+    assert ch.recovery_outcome([_run(), _run()]) == "b"
+    assert ch.recovery_outcome([_run(), _run(acked_kept=None)]) == "b"     # not acknowledged: no loss
+    assert ch.recovery_outcome([_run(), _run(acked_kept=False)]) == "c"
+    assert ch.recovery_outcome([_run(new_leader=None), _run()]) == "a"
+    assert ch.recovery_outcome([_run(to_write_s=None)]) == "a"
+
+
+def test_partition_outcome_and_a_partition_that_could_not_run():
     minority_fails = {"minority": "failed (TimeoutError)", "majority": "ok"}
-    assert practice.partition_outcome([minority_fails, minority_fails]) == "b"
-    assert practice.partition_outcome([minority_fails, {"minority": "ok", "majority": "ok"}]) == "a"
-    assert practice.partition_outcome([{"minority": "failed (x)", "majority": "failed (y)"}]) == "c"
-    assert practice.partition_outcome([minority_fails, None]) is None
-    practice.check("b", None, practice.CHOICES["partition"])
-    assert "could not run on this machine" in capsys.readouterr().out
+    assert ch.partition_outcome([minority_fails, minority_fails]) == "b"
+    assert ch.partition_outcome([minority_fails, {"minority": "ok", "majority": "ok"}]) == "a"
+    assert ch.partition_outcome([{"minority": "failed (x)", "majority": "failed (y)"}]) == "c"
+    assert ch.partition_outcome([minority_fails, {"kind": "etcd", "impossible": "no root"}]) is None
+    assert ch.partition_report({"kind": "etcd", "impossible": "no root"}) == \
+        "etcd: partitions are not possible on this machine: no root"
 
 
-def test_start_names_what_it_accepts():
+def test_exercises_and_start_say_what_they_need():
     with pytest.raises(ConfigError, match="'zookeeper' and/or 'etcd'"):
-        practice.start("consul")
+        ch.start("consul")
     with pytest.raises(ConfigError, match="'zookeeper' and/or 'etcd'"):
-        practice.start()
+        ch.start()
+    with pytest.raises(ConfigError, match="KillLeader needs running clusters"):
+        ch.KillLeader(None, None)
+    with pytest.raises(ConfigError, match="starts from a lock that A holds"):
+        ch.LostLock(None, object(), None, "/locks/report")
 
 
 # -- in JupyterLab with Chromium: what a learner sees ------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "browser" / "chapters"
 
 
@@ -121,94 +148,42 @@ def _servers_missing():
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """JupyterLab (no token, news off, every cell rendered) on a scratch copy of the chapter."""
-    import json
-    import signal
-    import socket
-    import subprocess
-    import time
-    import urllib.request
+    """JupyterLab (every cell rendered, interactive figures only) on a scratch copy of the chapter."""
     work = tmp_path_factory.mktemp("lab04")
     (work / "notebooks").mkdir()
     shutil.copy(NOTEBOOK, work / "notebooks" / NOTEBOOK.name)
-    settings = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-                {"checkForUpdates": False, "fetchNews": "false"},
-                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
-    for name, value in settings.items():
-        path = work / ".settings" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(value))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
-           f"--ServerApp.root_dir={work}", "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / ".settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(work / ".workspaces"), JUPYTER_RUNTIME_DIR=str(work / ".runtime"))
-    env.pop("FAULTLAB_STATIC_FIGURES", None)          # a learner's set-up: interactive figures only
-    log = open(work / "jupyter.log", "w")
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/status", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (work / "jupyter.log").read_text()[-3000:])
-                time.sleep(0.5)
+    with running_lab(work, ALL_CELLS_SETTINGS, env_drop=("FAULTLAB_STATIC_FIGURES",)) as url:
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
-@pytest.mark.browser
-@pytest.mark.real
-@pytest.mark.timeout(600)
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium package (make test installs it)")
-def test_in_jupyterlab_the_chapter_runs_with_live_figures_and_no_errors(jupyterlab):
+def _browser_test(func):
+    """Marked real and browser, skipped without Chromium, time-limited -- as tests/browser/ mark theirs."""
+    for mark in (pytest.mark.real, *browser_marks(timeout=600)):
+        func = mark(func)
+    return func
+
+
+@_browser_test
+def test_in_jupyterlab_the_chapter_runs_with_live_figures_and_no_errors(jupyterlab, browser):
     if _servers_missing() and not os.environ.get("CI"):
         pytest.skip("real servers not installed: apt-get install zookeeper default-jre-headless etcd-server")
-    sync_api = pytest.importorskip("playwright.sync_api")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 950})
-            page.goto(f"{jupyterlab}/lab/tree/notebooks/{NOTEBOOK.name}?reset", timeout=90_000)
-            page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
-            page.wait_for_function("window.jupyterapp && "
-                                   "window.jupyterapp.commands.isEnabled('notebook:run-all-cells')", timeout=60_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function("""() => {
-                const p = [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')];
-                return p.length > 0 && p.every(x => !x.textContent.includes('*')) && p.some(x => /\\d/.test(x.textContent));
-            }""", timeout=400_000)
-            page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
-            notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
-            stderr = notebook.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            assert stderr.count() == 0, stderr.first.inner_text()
-            figures = notebook.locator(".js-plotly-plot")
-            assert figures.count() == 2, "the two role timelines should be drawn by JupyterLab's plotly extension"
-            for name, text in [("start", "servers running"), ("fencing", "REJECTED"), ("stopped", "all servers stopped")]:
-                out = notebook.locator(".jp-OutputArea-output", has_text=text).first
-                out.scroll_into_view_if_needed()
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(SHOTS / f"04_{name}.png"))
-            figures.first.scroll_into_view_if_needed()
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(SHOTS / "04_timelines.png"))
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    try:
+        run_all(page, jupyterlab, f"notebooks/{NOTEBOOK.name}", timeout_ms=400_000)
+        assert error_outputs(page).count() == 0, error_outputs(page).first.inner_text()
+        notebook = visible_notebook(page)
+        figures = notebook.locator(".js-plotly-plot")
+        assert figures.count() == 2, "the two role timelines should be drawn by JupyterLab's plotly extension"
+        assert page.locator(".faultlab-predict").count() == 4
+        assert "skipped:" not in notebook.text_content()
+        for name, text in [("start", "servers running"), ("fencing", "REJECTED"), ("stopped", "all servers stopped")]:
+            out = notebook.locator(".jp-OutputArea-output", has_text=text).first
+            out.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(SHOTS / f"04_{name}.png"))
+        figures.first.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / "04_timelines.png"))
+    finally:
+        page.close()
