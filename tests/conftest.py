@@ -29,3 +29,11 @@ def pytest_collection_modifyitems(config, items):
     if docker_items and (reason := docker_unavailable_reason()):
         for item in docker_items:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for a module of JupyterLab tests (start-up: tests/browser/_lab.py)."""
+    from _lab import chromium
+    with chromium() as b:
+        yield b

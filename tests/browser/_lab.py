@@ -29,6 +29,11 @@ QUIET_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"checkForUpdates": False, "fetchNews": "false"},
 }
+# draw every cell, not only those in view, so that all outputs can be inspected
+ALL_CELLS_SETTINGS = {
+    **QUIET_SETTINGS,
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
 
 
 def browser_marks(timeout):
@@ -107,3 +112,32 @@ def chromium():
             yield b
         finally:
             b.close()
+
+
+def run_all(page, url, notebook, timeout_ms=300_000):
+    """Open ``notebook`` (a path under the server's root) in a fresh workspace and Run All Cells.
+
+    Returns when no cell shows the busy prompt "[*]" any more and the kernel is idle.
+    """
+    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=90_000)
+    page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.commands.isEnabled('notebook:run-all-cells')",
+                           timeout=60_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("""() => {
+        const prompts = [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')];
+        return prompts.length > 0 && prompts.every(p => !p.textContent.includes('*'))
+               && prompts.some(p => /\\d/.test(p.textContent));
+    }""", timeout=timeout_ms)
+    page.locator("#jp-main-statusbar").get_by_text("Idle").wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+
+
+def visible_notebook(page):
+    """The notebook in the current (visible) tab."""
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+
+
+def error_outputs(page):
+    """Outputs on stderr (tracebacks, warnings) in the visible notebook."""
+    return visible_notebook(page).locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")

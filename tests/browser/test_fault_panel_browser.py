@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from _lab import ROOT, browser_marks, chromium, running_lab  # noqa: E402
+from _lab import ROOT, browser_marks, running_lab
 
 NOTEBOOK = ROOT / "notebooks" / "extras" / "raft_fault_panel.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -28,12 +28,6 @@ def lab(tmp_path_factory):
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     with running_lab(work) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _leader(page):
