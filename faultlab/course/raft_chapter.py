@@ -514,15 +514,16 @@ def role_transitions(world):
     return counts
 
 
-def _arrow(fig, a, b, side):
-    """An arrow from role ``a`` to role ``b``, shortened to clear the circles, shifted to one side."""
+def _arrow(fig, a, b, side=1.0):
+    """An arrow from role ``a`` to role ``b``, shortened to clear the circles, shifted to its left
+    (so the two arrows of a pair of roles run side by side)."""
     (x0, y0), (x1, y1) = _AT[a], _AT[b]
     dx, dy = x1 - x0, y1 - y0
     length = (dx * dx + dy * dy) ** 0.5
     ux, uy, px, py = dx / length, dy / length, -dy / length * side, dx / length * side
     cut0 = 0.08 if a == "start" else 0.3
-    fig.add_annotation(x=x1 - 0.3 * ux + 0.06 * px, y=y1 - 0.3 * uy + 0.06 * py,
-                       ax=x0 + cut0 * ux + 0.06 * px, ay=y0 + cut0 * uy + 0.06 * py,
+    fig.add_annotation(x=x1 - 0.3 * ux + 0.07 * px, y=y1 - 0.3 * uy + 0.07 * py,
+                       ax=x0 + cut0 * ux + 0.07 * px, ay=y0 + cut0 * uy + 0.07 * py,
                        xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True, arrowhead=3,
                        arrowwidth=1.4, arrowcolor="#555")
 
@@ -540,7 +541,7 @@ def role_diagram(world, title="Roles, and what moves a server between them (× =
             x, y = _AT[a]
             fig.add_annotation(x=x, y=y + 0.36, text="↻ " + label, showarrow=False, font=dict(size=11))
             continue
-        _arrow(fig, a, b, side=-1 if (a, b) == ("candidate", "follower") else 1)
+        _arrow(fig, a, b)
         (x0, y0), (x1, y1) = _AT[a], _AT[b]
         sx, sy = _LABEL_SHIFT[(a, b)]
         fig.add_annotation(x=(x0 + x1) / 2 + sx, y=(y0 + y1) / 2 + sy, text=label, showarrow=False,
