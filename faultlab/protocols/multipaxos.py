@@ -111,6 +111,9 @@ class MultiPaxos(HandlerNode):
         self.role = role
         ctx.set_role(role, self.ballot[0] if role != "follower" else ctx.storage["promised"][0])
 
+    def _draw_timeout(self, ctx):
+        return self.timeout * (1 + ctx.rng.random())
+
     def _first_unchosen(self, ctx):
         chosen = ctx.storage["chosen"]
         s = self.commit_hint
@@ -127,7 +130,7 @@ class MultiPaxos(HandlerNode):
         st.setdefault("chosen", {})
         st.setdefault("round", 0)
         self.last_heard = ctx.now
-        self.my_timeout = self.timeout * (1 + ctx.rng.random())
+        self.my_timeout = self._draw_timeout(ctx)
         self._set(ctx, "follower")
         ctx.set_timer("check", ctx.rng.uniform(0, self.heartbeat))   # desynchronise the nodes' checks
 
@@ -137,7 +140,7 @@ class MultiPaxos(HandlerNode):
                 self._campaign(ctx)
             ctx.set_timer("check", self.heartbeat)
         elif name == "elect" and self.role == "candidate":
-            self.my_timeout = self.timeout * (1 + ctx.rng.random())
+            self.my_timeout = self._draw_timeout(ctx)
             self._campaign(ctx)
         elif name == "beat" and self.role == "leader":
             self._beat(ctx)
@@ -205,6 +208,9 @@ class MultiPaxos(HandlerNode):
             ctx.cancel_timer("elect"), ctx.cancel_timer("beat")
             self._set(ctx, "follower")
             ctx.note("step down", ballot=ballot)
+            # A fresh random timeout: two candidates that pre-empted each other would otherwise
+            # time out together again, every time (a duel that lasts as long as the run).
+            self.my_timeout = self._draw_timeout(ctx)
         self._set(ctx, "follower")
 
     # -- phase 2 -----------------------------------------------------------

@@ -183,3 +183,19 @@ def test_bad_options(kw, words):
 def test_bad_cluster_size():
     with pytest.raises(ConfigError, match="at least one replica"):
         mp.build(0)
+
+
+def test_two_candidates_that_pre_empt_each_other_draw_fresh_timeouts():
+    """Each steps down on the other's Prepare; with the old timeouts they would campaign together
+    again, and again, for the whole run. A new random timeout each time breaks the tie."""
+    h = harness()
+    h.now = 1000
+    h.fire("n1", "check")
+    h.fire("n2", "check")
+    before = {n: h.nodes[n].my_timeout for n in ("n1", "n2")}
+    for src, dst in (("n1", "n2"), ("n2", "n1")):       # each hears the rival before its own Prepare
+        (msg,) = [m for _, d, m in h.take(src=src, kind="Prepare") if d == dst]
+        h.deliver(dst, src, msg)
+    assert {n: h.nodes[n].role for n in ("n1", "n2")} == {"n1": "follower", "n2": "follower"}
+    assert all(h.nodes[n].my_timeout != before[n] for n in ("n1", "n2"))
+    assert all(300 <= h.nodes[n].my_timeout <= 600 for n in ("n1", "n2"))   # timeout · (1 + U[0, 1))
