@@ -25,8 +25,16 @@ def safety_line(world):
     """One line: the five Raft properties, and linearizability of what the clients saw."""
     props = raft_check.check_all(world)
     lin = linearizable(world.history, "kv", timeout=20)
-    text = f"safety properties: {'all held' if props.ok else 'VIOLATED — ' + props.explanation}"
+    text = f"safety properties: {_properties(props)}"
     return text + f"; client history linearizable: {yes(lin.ok) if lin.verdict != 'unknown' else 'unknown'}"
+
+
+def _properties(result):
+    """'all held', 'VIOLATED — …', or 'not checked — …' when the run held too little to check."""
+    if result.ok:
+        return "all held"
+    word = "not checked" if result.verdict == "unknown" else "VIOLATED"
+    return f"{word} — {result.explanation}"
 
 
 def _status(world, node):
