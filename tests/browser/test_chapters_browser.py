@@ -10,6 +10,7 @@ git sees. Screenshots of each part go to artifacts/browser/chapters/.
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -31,12 +32,13 @@ Lab = namedtuple("Lab", "url work notebooks_before")
 
 
 def _notebook_status():
-    """``git status --porcelain`` lines of the repository's notebooks (modified, added or untracked)."""
-    got = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--", "*.ipynb"],
+    """Every notebook git sees (tracked, or untracked and not ignored) -> a hash of its bytes."""
+    got = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "*.ipynb"],
                          cwd=ROOT, capture_output=True, text=True)
     if got.returncode != 0:
         pytest.skip(f"not a git checkout ({got.stderr.strip()}): cannot check that tracked notebooks stay clean")
-    return set(got.stdout.splitlines())
+    paths = [ROOT / rel for rel in got.stdout.splitlines()]
+    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,10 @@ def lab():
 
 
 def _shot(page, locator, name):
+    """Screenshot around ``locator``; an outcome still folded (nobody predicted) is shot as its closed box."""
+    locator = locator.first
+    if not locator.is_visible():
+        locator = locator.locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' faultlab-outcome ')][1]")
     locator.scroll_into_view_if_needed()
     page.wait_for_timeout(400)
     page.screenshot(path=str(ARTIFACTS / name))
@@ -125,5 +131,7 @@ def _save_and_check_no_tracked_notebook_changed(page, lab, rel):
         assert time.monotonic() < deadline, f"JupyterLab did not save {copy}"
         time.sleep(0.2)
     assert copy.read_bytes() != (ROOT / rel).read_bytes(), "the saved copy holds this run's outputs"
-    changed = _notebook_status() - lab.notebooks_before
-    assert not changed, f"running and saving a chapter changed notebooks git sees: {sorted(changed)}"
+    after = _notebook_status()
+    changed = sorted(name for name in after.keys() | lab.notebooks_before.keys()
+                     if after.get(name) != lab.notebooks_before.get(name))
+    assert not changed, f"running and saving a chapter changed notebooks git sees: {changed}"
