@@ -23,7 +23,7 @@ brain to catch: both checks then say 'unknown', not 'ok'.
 """
 from __future__ import annotations
 
-from ..protocols.primary_backup import WRITES
+from ..protocols.kv import WRITES
 from ..workloads import Reply
 from .result import CheckResult
 

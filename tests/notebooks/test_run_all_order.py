@@ -17,7 +17,7 @@ from faultlab.course.exercise import EXPLAIN_SUMMARY, HIDDEN_TITLE
 
 ROOT = Path(__file__).resolve().parents[2]
 # chapter -> how many predict exercises it has (a chapter adopting the pattern adds itself here)
-CHAPTERS = {"03c_raft.ipynb": 5}
+CHAPTERS = {"03c_raft.ipynb": 5, "04_practice_zookeeper_etcd.ipynb": 4}
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
 HIDDEN = f"<details class='faultlab-outcome'><summary>{HIDDEN_TITLE}</summary>"
